@@ -1,0 +1,53 @@
+"""Checks that the tensors a node receives fit each other and the drag points.
+
+Shapes follow ComfyUI: IMAGE is [B, H, W, C] floats in 0-1, MASK is [B, H, W] (or [H, W]) floats in
+0-1, a LATENT's samples are [B, C, H/8, W/8]. Every check raises :class:`DragInputError` with the
+input's name, the value found and the fix.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .errors import DragInputError
+from .points import DragPoints
+
+LATENT_FACTOR = 8
+"""Image pixels per latent pixel (SD-family VAEs)."""
+
+
+def as_mask_batch(mask: Tensor, name: str = "mask") -> Tensor:
+    """A ComfyUI MASK as [B, H, W]; raises unless it is 2-D or 3-D and free of NaN."""
+    if mask.dim() == 2:
+        mask = mask[None]
+    if mask.dim() != 3:
+        raise DragInputError(f"{name}: expected a MASK of shape [batch, height, width], got shape {list(mask.shape)}.")
+    if not bool(torch.isfinite(mask).all()):
+        raise DragInputError(f"{name}: the mask contains NaN or infinite values; check the node that produced it.")
+    return mask
+
+
+def check_mask_fits(mask: Tensor, points: DragPoints, batch: int, name: str = "mask") -> None:
+    """Raise unless ``mask`` ([B, H, W]) is at the points' image size and has 1 or ``batch`` elements."""
+    points.check_size(mask.shape[-1], mask.shape[-2], f"the {name}")
+    if mask.shape[0] not in (1, batch):
+        raise DragInputError(
+            f"{name}: {mask.shape[0]} masks for a batch of {batch}; connect one mask, or one per image."
+        )
+
+
+def check_latent_fits(samples: Tensor, points: DragPoints, name: str = "latent") -> None:
+    """Raise unless ``samples`` ([B, C, h, w]) is the latent of the image the points were placed on, and finite."""
+    if samples.dim() != 4:
+        raise DragInputError(f"{name}: expected image latents of shape [batch, channels, height, width], got shape {list(samples.shape)}.")
+    h, w = samples.shape[-2:]
+    expected = (points.height // LATENT_FACTOR, points.width // LATENT_FACTOR)
+    if (h, w) != expected:
+        raise DragInputError(
+            f"{name}: the latent is {w}×{h} (an image of about {w * LATENT_FACTOR}×{h * LATENT_FACTOR} px), but the "
+            f"points were placed on a {points.width}×{points.height} image, whose latent is {expected[1]}×{expected[0]}. "
+            "Encode the same image that the points were placed on."
+        )
+    if not bool(torch.isfinite(samples).all()):
+        raise DragInputError(f"{name}: the latent contains NaN or infinite values; check the node that produced it.")

@@ -1,0 +1,9 @@
+"""The one exception type the pack raises for bad user input."""
+
+
+class DragInputError(ValueError):
+    """A user input is unusable. The message names the input, the offending value and the fix.
+
+    ComfyUI shows the message of an exception raised by a node in its error dialog, so the text is
+    written for a person wiring a workflow, not for a programmer.
+    """

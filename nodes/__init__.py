@@ -1,0 +1,14 @@
+"""The ComfyUI nodes of the pack (V3 API). Thin: they validate inputs and call the code in ``drag/``."""
+
+from typing_extensions import override
+
+from comfy_api.v0_0_2 import ComfyExtension, io
+
+from .fastdrag_latent import BNNI, FastDragWarp
+from .points_editor import DragPointsEditor
+
+
+class DragEditingExtension(ComfyExtension):
+    @override
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [DragPointsEditor, FastDragWarp, BNNI]

@@ -1,0 +1,8 @@
+"""The pack's custom ComfyUI types. Type strings are plain strings, so other packs can use them too."""
+
+from comfy_api.v0_0_2 import io
+
+DragPoints = io.Custom("DRAG_POINTS")
+"""A :class:`drag.points.DragPoints`: handle → target pairs in image pixels (x, y) and the image size."""
+
+CATEGORY = "drag editing"
