@@ -5,7 +5,6 @@ modules import ComfyUI's API, so they are imported only there; the method code i
 without ComfyUI (tests load it that way).
 """
 
-WEB_DIRECTORY = "./js"
 
 
 async def comfy_entrypoint():

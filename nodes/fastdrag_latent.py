@@ -55,7 +55,7 @@ class FastDragWarp(io.ComfyNode):
                 ),
             ],
             outputs=[
-                io.Latent.Output("latent", tooltip="The warped latent."),
+                io.Latent.Output("warped", display_name="latent", tooltip="The warped latent."),
                 io.Mask.Output("holes", tooltip="Pixels that received no value (1 = hole), at image size; connect it to BNNI."),
             ],
         )
@@ -95,7 +95,7 @@ class BNNI(io.ComfyNode):
                     ),
                 ),
             ],
-            outputs=[io.Latent.Output("latent", tooltip="The latent with its holes filled.")],
+            outputs=[io.Latent.Output("filled", display_name="latent", tooltip="The latent with its holes filled.")],
         )
 
     @classmethod

@@ -43,9 +43,9 @@ class DragPointsEditor(io.ComfyNode):
                 ),
             ],
             outputs=[
-                io.Image.Output("image", tooltip="The input image, unchanged."),
-                DragPointsType.Output("points", tooltip="The drag pairs, for FastDragWarp, PointEmbed and other drag nodes."),
-                io.Mask.Output("mask", tooltip="The editable region: the connected mask, or all ones when none is connected."),
+                io.Image.Output("image_out", display_name="image", tooltip="The input image, unchanged."),
+                DragPointsType.Output("drag_points", display_name="points", tooltip="The drag pairs, for FastDragWarp, PointEmbed and other drag nodes."),
+                io.Mask.Output("edit_mask", display_name="mask", tooltip="The editable region: the connected mask, or all ones when none is connected."),
             ],
         )
 

@@ -11,9 +11,10 @@ This module reproduces the sequential rule without visiting pixels one by one:
 * Right and down neighbours are the nearest original non-holes, found for all holes at once.
 * Left and up neighbours precede the hole in raster order, so they are already final when it is
   visited: the nearest pixel to the left / above that is not an unfillable hole.
-* A hole depends only on pixels with a smaller ``row + column``, so the holes of one anti-diagonal
-  are independent: the fill runs one vectorised step per anti-diagonal that contains holes (about
-  ``height + width`` of the hole region, never per pixel).
+* So a hole depends on at most two other holes (its left and up neighbours), both earlier in raster
+  order. Holes are grouped by the length of their longest such chain; the holes of one group are
+  independent, and the fill runs one vectorised step per group (at most the number of
+  anti-diagonals the holes span; usually far fewer), never one per pixel.
 
 Each value is accumulated in the official order (left, right, up, down, weights 1/k rounded like a
 Python float multiplying a tensor, divided by the double sum of weights), so float32 results are
@@ -33,13 +34,15 @@ from ..errors import DragInputError
 @dataclass
 class _FillPlan:
     """How to fill one hole map. Flat indices point into a latent with one extra zero column appended
-    (index h*w), which stands in for a missing neighbour; pixels are sorted by anti-diagonal."""
+    (index h*w), which stands in for a missing neighbour. Holes are grouped into *levels*: a hole's
+    left and up neighbours, if they are holes themselves, are on earlier levels, so every level is
+    filled in one vectorised step."""
 
-    pixels: Tensor  # [n] flat indices of the holes to fill
+    pixels: Tensor  # [n] flat indices of the holes to fill, sorted by level
     left_up: Tensor  # [n, 2] flat indices of each hole's left and up neighbours
     right_down: Tensor  # [n, 2] the same for right and down
     weights: Tensor  # [n, 4] float64: 1/distance to the left, right, up, down neighbour; 0 if none
-    sizes: list[int]  # number of holes on each anti-diagonal that has any, in order
+    sizes: list[int]  # number of holes on each level
 
 
 def _exclusive_cummax(values: Tensor, dim: int, fill: int) -> Tensor:
@@ -54,6 +57,20 @@ def _exclusive_reverse_cummin(values: Tensor, dim: int, fill: int) -> Tensor:
     running = values.flip(dim).cummin(dim).values.flip(dim)
     last = torch.full_like(running.narrow(dim, 0, 1), fill)
     return torch.cat([running.narrow(dim, 1, running.shape[dim] - 1), last], dim)
+
+
+def _levels(left: Tensor, up: Tensor) -> Tensor:
+    """Longest chain of dependencies ending at each hole; ``left`` and ``up`` [n] hold the positions of
+    a hole's left and up holes, or n for none. Each pass extends every chain by one link."""
+    n = left.shape[0]
+    level = torch.zeros(n + 1, dtype=torch.long, device=left.device)
+    level[n] = -1  # "no dependency" contributes level -1 + 1 = 0
+    current = level[:n]
+    while True:
+        grown = torch.maximum(level.index_select(0, left), level.index_select(0, up)) + 1
+        if torch.equal(grown, current):
+            return grown
+        current.copy_(grown)
 
 
 def _plan(holes: Tensor) -> _FillPlan:
@@ -82,25 +99,28 @@ def _plan(holes: Tensor) -> _FillPlan:
     left = _exclusive_cummax(torch.where(filled, cols, -1), 1, -1)
     up = _exclusive_cummax(torch.where(filled, rows, -1), 0, -1)
 
-    target = holes & filled
-    diagonal = (rows + cols)[target]
-    order = torch.argsort(diagonal, stable=True)
-    ys, xs = (c[order] for c in torch.nonzero(target, as_tuple=True))
-    left, right, up, down = (n[target][order] for n in (left, right, up, down))
-
+    pixels = torch.nonzero((holes & filled).flatten())[:, 0]  # raster order
+    ys, xs = pixels // w, pixels % w
+    left, right, up, down = torch.stack([left, right, up, down]).flatten(1)[:, pixels]
     has = torch.stack([left >= 0, right < far, up >= 0, down < far], dim=1)
     neighbours = torch.stack([ys * w + left, ys * w + right, up * w + xs, down * w + xs], dim=1)
     neighbours = torch.where(has, neighbours, h * w)
     distance = torch.stack([xs - left, right - xs, ys - up, down - ys], dim=1)
     weights = torch.where(has, 1.0 / distance.double(), 0.0)
 
-    sizes = torch.bincount(diagonal).tolist() if diagonal.numel() else []
+    n = pixels.shape[0]
+    position = torch.full((h * w + 1,), n, dtype=torch.long, device=device)
+    position[pixels] = torch.arange(n, device=device)
+    depends = position[neighbours[:, [0, 2]]]
+    level = _levels(depends[:, 0], depends[:, 1])
+    order = torch.argsort(level, stable=True)
+    sizes = torch.bincount(level).tolist() if n else []
     return _FillPlan(
-        pixels=ys * w + xs,
-        left_up=neighbours[:, [0, 2]].contiguous(),
-        right_down=neighbours[:, [1, 3]].contiguous(),
-        weights=weights,
-        sizes=[n for n in sizes if n],
+        pixels=pixels[order],
+        left_up=neighbours[order][:, [0, 2]].contiguous(),
+        right_down=neighbours[order][:, [1, 3]].contiguous(),
+        weights=weights[order],
+        sizes=sizes,
     )
 
 

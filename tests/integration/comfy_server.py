@@ -1,0 +1,175 @@
+"""Start a real ComfyUI with this pack installed, and talk to it over its HTTP API (standard library only).
+
+ComfyUI is found through ``COMFYUI_PATH`` (the folder holding ``main.py``); its Python is
+``COMFYUI_PYTHON``, else a ``venv`` beside that folder (what ``shared/tools/comfy-up.sh`` makes), else
+this interpreter. The pack is linked into a temporary ``custom_nodes`` folder under a unique name and
+is the only custom node pack loaded; inputs and outputs go to temporary folders too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+PACK_ROOT = Path(__file__).resolve().parents[2]
+PACK_NAME = "drag_editing_under_test"
+
+
+def comfyui_path() -> Path | None:
+    path = os.environ.get("COMFYUI_PATH")
+    return Path(path) if path and (Path(path) / "main.py").is_file() else None
+
+
+def comfyui_python(root: Path) -> str:
+    if os.environ.get("COMFYUI_PYTHON"):
+        return os.environ["COMFYUI_PYTHON"]
+    venv = root.parent / "venv" / "bin" / "python"
+    return str(venv) if venv.is_file() else sys.executable
+
+
+def prepare_dirs(workdir: Path) -> dict[str, Path]:
+    """Make the temporary folders and the extra-model-paths file that points ComfyUI at this pack."""
+    dirs = {name: workdir / name for name in ("custom_nodes", "input", "output", "temp", "user")}
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    link = dirs["custom_nodes"] / PACK_NAME
+    if not link.exists():
+        link.symlink_to(PACK_ROOT, target_is_directory=True)
+    config = workdir / "extra_model_paths.yaml"
+    config.write_text(f"drag_editing_tests:\n    custom_nodes: {dirs['custom_nodes']}\n")
+    dirs["config"] = config
+    return dirs
+
+
+def comfy_args(dirs: dict[str, Path]) -> list[str]:
+    return [
+        "--cpu",
+        "--disable-auto-launch",
+        "--extra-model-paths-config", str(dirs["config"]),
+        "--disable-all-custom-nodes", "--whitelist-custom-nodes", PACK_NAME,
+        "--input-directory", str(dirs["input"]),
+        "--output-directory", str(dirs["output"]),
+        "--temp-directory", str(dirs["temp"]),
+        "--user-directory", str(dirs["user"]),
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ExecutionFailed(RuntimeError):
+    """A prompt failed validation or execution; ``details`` holds ComfyUI's report."""
+
+    def __init__(self, message: str, details: dict):
+        super().__init__(message)
+        self.details = details
+
+
+@dataclass
+class ComfyServer:
+    root: Path
+    dirs: dict[str, Path]
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    @classmethod
+    def start(cls, root: Path, workdir: Path, timeout: float = 180) -> ComfyServer:
+        dirs = prepare_dirs(workdir)
+        port = _free_port()
+        log_path = workdir / "comfyui.log"
+        log = open(log_path, "w")
+        process = subprocess.Popen(
+            [comfyui_python(root), "main.py", *comfy_args(dirs), "--listen", "127.0.0.1", "--port", str(port)],
+            cwd=root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server = cls(root, dirs, f"http://127.0.0.1:{port}", process, log_path)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"ComfyUI exited with {process.returncode}:\n{server.log()[-4000:]}")
+            try:
+                server.get("/system_stats")
+                return server
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        server.stop()
+        raise RuntimeError(f"ComfyUI did not answer within {timeout} s:\n{server.log()[-4000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def get(self, path: str):
+        with urllib.request.urlopen(self.url + path, timeout=30) as r:
+            return json.loads(r.read())
+
+    def post(self, path: str, body: dict):
+        request = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as r:
+            data = r.read()
+            return json.loads(data) if data else None
+
+    def run(self, prompt: dict, timeout: float = 600) -> dict:
+        """Queue an API-format prompt, wait for it, return its history entry; raise ExecutionFailed on error."""
+        try:
+            queued = self.post("/prompt", {"prompt": prompt, "client_id": str(uuid.uuid4())})
+        except urllib.error.HTTPError as e:
+            details = json.loads(e.read() or b"{}")
+            raise ExecutionFailed(f"validation failed: {json.dumps(details)[:2000]}", details) from None
+        prompt_id = queued["prompt_id"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            history = self.get(f"/history/{prompt_id}")
+            if prompt_id in history:
+                entry = history[prompt_id]
+                status = entry.get("status", {})
+                if status.get("completed"):
+                    return entry
+                if status.get("status_str") == "error":
+                    errors = [m[1] for m in status.get("messages", []) if m[0] == "execution_error"]
+                    message = errors[0]["exception_message"] if errors else json.dumps(status)[:2000]
+                    raise ExecutionFailed(message, errors[0] if errors else status)
+            time.sleep(0.2)
+        raise TimeoutError(f"prompt {prompt_id} did not finish within {timeout} s")
+
+    def output_file(self, item: dict) -> Path:
+        """The file behind an output entry ``{"filename", "subfolder", "type"}``."""
+        return self.dirs["output"] / item.get("subfolder", "") / item["filename"]
+
+
+def quick_test(root: Path, workdir: Path) -> str:
+    """Run ``main.py --quick-test-for-ci`` with the pack installed; return its output."""
+    dirs = prepare_dirs(workdir)
+    done = subprocess.run(
+        [comfyui_python(root), "main.py", *comfy_args(dirs), "--quick-test-for-ci"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return done.stdout + done.stderr
