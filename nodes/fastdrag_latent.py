@@ -56,7 +56,7 @@ class FastDragWarp(io.ComfyNode):
             ],
             outputs=[
                 io.Latent.Output("warped", display_name="latent", tooltip="The warped latent."),
-                io.Mask.Output("holes", tooltip="Pixels that received no value (1 = hole), at image size; connect it to BNNI."),
+                io.Mask.Output("holes", display_name="holes", tooltip="Pixels that received no value (1 = hole), at image size; connect it to BNNI."),
             ],
         )
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -157,9 +158,11 @@ class ComfyServer:
             time.sleep(0.2)
         raise TimeoutError(f"prompt {prompt_id} did not finish within {timeout} s")
 
-    def output_file(self, item: dict) -> Path:
-        """The file behind an output entry ``{"filename", "subfolder", "type"}``."""
-        return self.dirs["output"] / item.get("subfolder", "") / item["filename"]
+    def fetch(self, item: dict) -> bytes:
+        """The file behind an output entry ``{"filename", "subfolder", "type"}``, through ``/view``."""
+        query = urllib.parse.urlencode({k: item.get(k, "") for k in ("filename", "subfolder", "type")})
+        with urllib.request.urlopen(f"{self.url}/view?{query}", timeout=30) as r:
+            return r.read()
 
 
 def quick_test(root: Path, workdir: Path) -> str:

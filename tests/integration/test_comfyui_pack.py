@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 import torch
-from safetensors.torch import load_file, save_file
+from PIL import Image
+from safetensors.torch import load, save_file
 
 from comfy_server import PACK_NAME, ExecutionFailed, quick_test
 from drag_editing_pack_under_test.drag.fastdrag.image_space import fill_holes, warp_latent
@@ -35,7 +37,9 @@ def test_object_info_lists_every_node_with_tooltips(comfy):
                 assert len(spec) > 1 and spec[1].get("tooltip"), f"{name}.{input_name} has no tooltip"
         assert len(node["output_tooltips"]) == len(node["output"]) and all(node["output_tooltips"])
     assert info["FastDragWarp"]["output"] == ["LATENT", "MASK"]
+    assert info["FastDragWarp"]["output_name"] == ["latent", "holes"]
     assert info["DragPointsEditor"]["output"] == ["IMAGE", "DRAG_POINTS", "MASK"]
+    assert info["DragPointsEditor"]["output_name"] == ["image", "points", "mask"]
 
 
 def _prompt(latent_file: str, points: dict) -> dict:
@@ -65,7 +69,7 @@ def latent_file(comfy):
 def test_warp_and_bnni_run_in_comfyui_and_match_the_method_code(comfy, latent_file):
     name, samples = latent_file
     entry = comfy.run(_prompt(name, POINTS))
-    saved = load_file(comfy.output_file(entry["outputs"]["9"]["latents"][0]))["latent_tensor"]
+    saved = load(comfy.fetch(entry["outputs"]["9"]["latents"][0]))["latent_tensor"]
 
     mask = torch.zeros(1, 192, 256)
     mask[:, 50:160, 30:180] = 1
@@ -73,11 +77,11 @@ def test_warp_and_bnni_run_in_comfyui_and_match_the_method_code(comfy, latent_fi
     expected = fill_holes(warped, holes)
     assert torch.equal(saved, expected)
     assert not torch.equal(saved, samples)
-    holes_image = entry["outputs"]["11"]["images"]
-    assert len(holes_image) == 1 and comfy.output_file(holes_image[0]).is_file()
+    holes_image = Image.open(io.BytesIO(comfy.fetch(entry["outputs"]["11"]["images"][0])))
+    assert holes_image.size == (256, 192)
 
     again = comfy.run(_prompt(name, POINTS))
-    assert torch.equal(load_file(comfy.output_file(again["outputs"]["9"]["latents"][0]))["latent_tensor"], saved)
+    assert torch.equal(load(comfy.fetch(again["outputs"]["9"]["latents"][0]))["latent_tensor"], saved)
 
 
 def test_bad_input_is_reported_and_comfyui_keeps_working(comfy, latent_file):

@@ -1,0 +1,59 @@
+"""The example workflows in workflows/: each UI workflow is its API twin, and the API twins run."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from workflow_format import api_from_ui
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+UI_WORKFLOWS = sorted(WORKFLOWS.glob("*.json"))
+TINY_CHECKPOINT = "rand_sd15_tiny.safetensors"
+
+
+def _api(name: str) -> dict:
+    return json.loads((WORKFLOWS / "api" / name).read_text())
+
+
+def test_every_ui_workflow_has_an_api_twin():
+    assert UI_WORKFLOWS
+    for ui in UI_WORKFLOWS:
+        assert (WORKFLOWS / "api" / ui.name).is_file(), f"{ui.name} has no API twin in workflows/api"
+
+
+@pytest.mark.parametrize("ui_path", UI_WORKFLOWS, ids=lambda p: p.stem)
+def test_ui_workflow_converts_to_its_api_twin(comfy, ui_path):
+    ui = json.loads(ui_path.read_text())
+    assert api_from_ui(ui, comfy.get("/object_info")) == _api(ui_path.name)
+
+
+@pytest.fixture
+def tiny_checkpoint(comfy_root):
+    if not (comfy_root / "models" / "checkpoints" / TINY_CHECKPOINT).is_file():
+        pytest.skip(
+            f"no {TINY_CHECKPOINT} in {comfy_root}/models/checkpoints; make it with "
+            "shared/tools/make_rand_sd15.py --tiny (comfy-up.sh does)"
+        )
+    return TINY_CHECKPOINT
+
+
+def test_warp_preview_workflow_runs(comfy, tiny_checkpoint):
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (192, 256, 3), dtype=np.uint8)).save(comfy.dirs["input"] / "drag_source.png")
+    prompt = _api("fastdrag_warp_preview.json")
+    prompt["1"]["inputs"]["ckpt_name"] = tiny_checkpoint
+    prompt["2"]["inputs"]["image"] = "drag_source.png"
+    prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [100, 90], "target": [150, 90]}]})
+    image = lambda outputs, node: Image.open(io.BytesIO(comfy.fetch(outputs[node]["images"][0])))  # noqa: E731
+    outputs = comfy.run(prompt)["outputs"]
+    saved = image(outputs, "8")
+    assert saved.size == (256, 192)
+    assert image(outputs, "10").size == (256, 192)  # the holes preview
+    again = comfy.run(prompt)["outputs"]
+    assert np.array_equal(np.asarray(saved), np.asarray(image(again, "8")))
