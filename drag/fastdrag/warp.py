@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..checks import LATENT_FACTOR
 from ..errors import DragInputError
 
 AGGREGATIONS = ("inverse_distance", "nearest_handle")
@@ -117,11 +118,11 @@ def check_handles_in_circle(handles: Tensor, center: Tensor, radius: Tensor) -> 
     outside = torch.linalg.vector_norm(handles - center, dim=-1) > radius
     if bool(outside.any()):
         pair = int(outside.nonzero()[0, 0]) + 1
-        y, x = (handles[pair - 1] * 8).tolist()
-        cy, cx = (center * 8).tolist()
+        y, x = (handles[pair - 1] * LATENT_FACTOR).tolist()
+        cy, cx = (center * LATENT_FACTOR).tolist()
         raise DragInputError(
             f"mask: the handle of pair {pair} (about x={x:.0f}, y={y:.0f} in image pixels) lies outside the "
-            f"circle around the mask's bounding box (centre x={cx:.0f}, y={cy:.0f}, radius {float(radius) * 8:.0f} px), "
+            f"circle around the mask's bounding box (centre x={cx:.0f}, y={cy:.0f}, radius {float(radius) * LATENT_FACTOR:.0f} px), "
             "where FastDrag's warp is undefined. Extend the mask so that it covers every handle."
         )
 
