@@ -4,6 +4,7 @@ from typing_extensions import override
 
 from comfy_api.v0_0_2 import ComfyExtension, io
 
+from .fastdrag_diffusion import FastDragConsistency, FastDragInvert, FastDragKSampler
 from .fastdrag_latent import BNNI, FastDragWarp
 from .points_editor import DragPointsEditor
 
@@ -11,4 +12,4 @@ from .points_editor import DragPointsEditor
 class DragEditingExtension(ComfyExtension):
     @override
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [DragPointsEditor, FastDragWarp, BNNI]
+        return [DragPointsEditor, FastDragInvert, FastDragWarp, BNNI, FastDragKSampler, FastDragConsistency]

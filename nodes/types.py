@@ -6,3 +6,6 @@ DragPoints = io.Custom("DRAG_POINTS")
 """A :class:`drag.points.DragPoints`: handle → target pairs in image pixels (x, y) and the image size."""
 
 CATEGORY = "drag editing"
+
+DragKV = io.Custom("DRAG_KV")
+"""A :class:`drag.fastdrag.kv.DragKV`: FastDrag's self-attention record from inversion, with its schedule."""

@@ -29,3 +29,17 @@ def comfy(comfy_root, tmp_path_factory):
     server = ComfyServer.start(comfy_root, tmp_path_factory.mktemp("comfyui"))
     yield server
     server.stop()
+
+
+TINY_CHECKPOINT = "rand_sd15_tiny.safetensors"
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(comfy_root):
+    """A tiny random-weight SD1.5 checkpoint in the ComfyUI checkpoints folder (shared/tools/make_rand_sd15.py --tiny)."""
+    if not (comfy_root / "models" / "checkpoints" / TINY_CHECKPOINT).is_file():
+        pytest.skip(
+            f"no {TINY_CHECKPOINT} in {comfy_root}/models/checkpoints; make it with "
+            "shared/tools/make_rand_sd15.py --tiny (comfy-up.sh does)"
+        )
+    return TINY_CHECKPOINT

@@ -14,7 +14,6 @@ from workflow_format import api_from_ui
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 UI_WORKFLOWS = sorted(WORKFLOWS.glob("*.json"))
-TINY_CHECKPOINT = "rand_sd15_tiny.safetensors"
 
 
 def _api(name: str) -> dict:
@@ -31,16 +30,6 @@ def test_every_ui_workflow_has_an_api_twin():
 def test_ui_workflow_converts_to_its_api_twin(comfy, ui_path):
     ui = json.loads(ui_path.read_text())
     assert api_from_ui(ui, comfy.get("/object_info")) == _api(ui_path.name)
-
-
-@pytest.fixture
-def tiny_checkpoint(comfy_root):
-    if not (comfy_root / "models" / "checkpoints" / TINY_CHECKPOINT).is_file():
-        pytest.skip(
-            f"no {TINY_CHECKPOINT} in {comfy_root}/models/checkpoints; make it with "
-            "shared/tools/make_rand_sd15.py --tiny (comfy-up.sh does)"
-        )
-    return TINY_CHECKPOINT
 
 
 def test_warp_preview_workflow_runs(comfy, tiny_checkpoint):

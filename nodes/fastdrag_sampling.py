@@ -1,0 +1,147 @@
+"""ComfyUI glue for FastDrag's inversion and sampling: the method code of ``drag/fastdrag`` run through
+ComfyUI's own sampling (model loading and offloading, dtype policy, attention kernel, conds,
+progress bar with previews, interruption)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import comfy.model_management
+import comfy.model_sampling
+import comfy.sample
+import comfy.samplers
+import comfy.utils
+import latent_preview
+import torch
+from comfy.patcher_extension import WrappersMP
+
+from ..drag.errors import DragInputError
+from ..drag.fastdrag.inversion import sample_fastdrag_inversion, vp_latent
+from ..drag.fastdrag.kv import DragKV, KVRecorder, check_latent, consistency_patches
+from ..drag.fastdrag.schedule import TRAIN_TIMESTEPS, fastdrag_timesteps
+
+WRAPPER_KEY = "drag_editing.fastdrag_consistency"
+
+
+def _discrete_sigmas(model) -> torch.Tensor:
+    """The model's sigma for each of its 1000 training timesteps; refuses models FastDrag cannot run on."""
+    ms = comfy.model_sampling
+    sampling = model.get_model_object("model_sampling")
+    usable = (
+        isinstance(sampling, ms.ModelSamplingDiscrete)
+        and not isinstance(sampling, ms.ModelSamplingDiscreteEDM)
+        and isinstance(sampling, ms.EPS)  # epsilon or v prediction
+        and not isinstance(sampling, ms.EDM)
+        and len(sampling.sigmas) == TRAIN_TIMESTEPS
+    )
+    if not usable:
+        raise DragInputError(
+            f"model: FastDrag needs a diffusion model with 1000 discrete timesteps and epsilon or v prediction "
+            f"(the SD1.5 family), but this one ({type(model.model).__name__}) samples with {type(sampling).__name__}. "
+            "Load an SD1.5 checkpoint (the official release uses LCM_Dreamshaper_v7's UNet with SD1.5's VAE and CLIP)."
+        )
+    return sampling.sigmas.float().cpu()
+
+
+def _samples(latent: dict, model) -> torch.Tensor:
+    samples = latent["samples"]
+    if samples.dim() != 4:
+        raise DragInputError(f"latent: expected image latents [batch, channels, height, width], got shape {list(samples.shape)}.")
+    if not bool(torch.isfinite(samples).all()):
+        raise DragInputError("latent: the latent contains NaN or infinite values; check the node that produced it.")
+    return comfy.sample.fix_empty_latent_channels(model, samples)
+
+
+def _progress(model, steps: int):
+    preview = latent_preview.prepare_callback(model, steps)
+
+    def callback(step, x0, x, total_steps):
+        comfy.model_management.throw_exception_if_processing_interrupted()
+        preview(step, x0, x, total_steps)
+
+    return callback
+
+
+def empty_prompt(clip) -> list:
+    """The conditioning of the empty prompt, FastDrag's default (what CLIPTextEncode("") gives)."""
+    return clip.encode_from_tokens_scheduled(clip.tokenize(""))
+
+
+def invert(model, latent: dict, positive: list, steps: int, strength: float, offload: bool) -> tuple[dict, DragKV]:
+    """FastDrag's DDIM inversion of ``latent`` (guidance 1, as the official code), recording the decoder
+    self-attention inputs. Returns the noisy LATENT at the warp timestep and the DRAG_KV."""
+    sigma_table = _discrete_sigmas(model)
+    samples = _samples(latent, model)
+    timesteps = fastdrag_timesteps(steps, strength)
+    sampling_sigmas = sigma_table[timesteps + [0]]  # [sigma(601), ..., sigma(1), sigma(0)]
+    recorder = KVRecorder(len(timesteps), "cpu" if offload else None)
+    patched = model.clone()
+    patched.set_model_attn1_patch(recorder)
+    noisy = comfy.sample.sample_custom(
+        patched, torch.zeros_like(samples), 1.0, comfy.samplers.KSAMPLER(sample_fastdrag_inversion),
+        sampling_sigmas.flip(0), positive, positive, samples,
+        callback=_progress(patched, len(timesteps)), disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=0,
+    )
+    kv = recorder.finish(
+        timesteps=tuple(timesteps), sigmas=sampling_sigmas[:-1].clone(), final_sigma=float(sampling_sigmas[-1]),
+        sigma_table=sigma_table, total_steps=steps, strength=strength, latent_shape=tuple(samples.shape),
+        conditioning=positive,
+    )
+    device = next(iter(kv.states.values())).device
+    logging.info(f"FastDragInvert: K/V record of {len(kv.states)} layers × {len(timesteps)} steps, {kv.nbytes / 2**20:.1f} MiB on {device}")
+    return {**latent, "samples": noisy}, kv
+
+
+def with_consistency(model, kv: DragKV):
+    """A clone of ``model`` whose sampling reuses ``kv``'s self-attention keys and values (any sampler node)."""
+    patch, outer_sample = consistency_patches(kv)
+    patched = model.clone()
+    patched.set_model_attn1_patch(patch)
+    patched.add_wrapper_with_key(WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, outer_sample)
+    return patched
+
+
+def sample(
+    model, kv: DragKV, latent: dict, consistency: bool, cfg: float, sampler_name: str, seed: int,
+    positive: list | None, negative: list | None,
+) -> dict:
+    """Sample the warped latent back from the warp timestep on the inversion's schedule.
+
+    Ends, as FastDrag does, at alphas_cumprod[0] and returns that (diffusers-style) latent, which is
+    what the official pipeline decodes.
+    """
+    _discrete_sigmas(model)
+    samples = _samples(latent, model)
+    check_latent(kv, samples.shape)
+    positive = kv.conditioning if positive is None else positive
+    if negative is None:
+        if cfg != 1.0:
+            raise DragInputError(
+                f"negative: cfg is {cfg}, which needs a negative conditioning; connect one (FastDrag's own "
+                "guidance is 1.0, which needs none)."
+            )
+        negative = positive  # never evaluated at cfg 1
+    patched = with_consistency(model, kv) if consistency else model
+    sigmas = kv.sampling_sigmas()
+    out = comfy.sample.sample_custom(
+        patched, torch.zeros_like(samples), cfg, comfy.samplers.sampler_object(sampler_name), sigmas, positive, negative,
+        samples, noise_mask=latent.get("noise_mask"), callback=_progress(patched, len(sigmas) - 1),
+        disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed,
+    )
+    return {**latent, "samples": vp_latent(out, kv.final_sigma)}
+
+
+def sampler_names() -> list[str]:
+    return list(comfy.samplers.KSampler.SAMPLERS)
+
+
+def conditioning_or_empty(positive: list | None, clip: Any) -> list:
+    if positive is not None:
+        return positive
+    if clip is None:
+        raise DragInputError(
+            "positive: FastDragInvert needs a text conditioning. Connect positive (e.g. CLIPTextEncode with an "
+            "empty prompt, the official default) or clip (the empty prompt is then encoded with it)."
+        )
+    return empty_prompt(clip)
