@@ -16,6 +16,9 @@ from .points import DragPoints
 LATENT_FACTOR = 8
 """Image pixels per latent pixel (SD-family VAEs)."""
 
+LOAD_IMAGE_PLACEHOLDER = (64, 64)
+"""Size (H, W) of the all-zero MASK that core LoadImage outputs for an image without alpha."""
+
 
 def as_mask_batch(mask: Tensor, name: str = "mask") -> Tensor:
     """A ComfyUI MASK as [B, H, W]; raises unless it is 2-D or 3-D and free of NaN."""
@@ -30,6 +33,12 @@ def as_mask_batch(mask: Tensor, name: str = "mask") -> Tensor:
 
 def check_mask_fits(mask: Tensor, points: DragPoints, batch: int, name: str = "mask") -> None:
     """Raise unless ``mask`` ([B, H, W]) is at the points' image size and has 1 or ``batch`` elements."""
+    if mask.shape[-2:] == LOAD_IMAGE_PLACEHOLDER and mask.shape[-2:] != (points.height, points.width) and not bool(mask.any()):
+        raise DragInputError(
+            f"{name}: the connected mask is an empty 64×64 mask, which is what LoadImage outputs for an image "
+            "without an alpha channel. Paint the editable region in LoadImage's mask editor (right click → Open in "
+            "MaskEditor), or disconnect the mask to make the whole image editable."
+        )
     points.check_size(mask.shape[-1], mask.shape[-2], f"the {name}")
     if mask.shape[0] not in (1, batch):
         raise DragInputError(

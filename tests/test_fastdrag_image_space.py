@@ -108,6 +108,17 @@ def test_editor_refuses_points_from_another_image_and_a_wrong_mask():
     assert "no drag pairs" in _error(editor_outputs, image, '{"pairs": []}', None)
 
 
+def test_loadimage_placeholder_mask_is_named():
+    image = torch.rand(1, 64, 96, 3)
+    points = '{"pairs": [{"handle": [10, 20], "target": [30, 40]}]}'
+    msg = _error(editor_outputs, image, points, torch.zeros(1, 64, 64))
+    assert "LoadImage outputs for an image without an alpha channel" in msg and "MaskEditor" in msg
+    # A painted 64×64 mask, or an empty one on a 64×64 image, is judged by size as any other mask.
+    assert "the mask is 64×64" in _error(editor_outputs, image, points, torch.ones(1, 64, 64))
+    square = torch.rand(1, 64, 64, 3)
+    assert editor_outputs(square, points, torch.zeros(1, 64, 64))[1].shape == (1, 64, 64)
+
+
 def test_warp_refuses_a_latent_of_another_image():
     msg = _error(warp_latent, torch.randn(1, 4, 64, 64), POINTS)
     assert "latent is 64×64" in msg and "placed on a 256×192 image, whose latent is 32×24" in msg

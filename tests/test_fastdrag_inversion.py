@@ -91,6 +91,16 @@ def test_inversion_matches_the_official_inv_step_loop(setup):
     torch.testing.assert_close(vp_latent(x, inversion_sigmas[-1]), expected, rtol=0, atol=2e-5)
 
 
+def test_inversion_keeps_no_autograd_graph_when_grad_is_on(setup):
+    # Outside ComfyUI's inference mode, with weights that require grad (as ComfyUI loads them), a graph
+    # chained through the steps would keep every step's activations alive (gigabytes at 512²).
+    unet, _, _, model, _, inversion_sigmas, _ = setup
+    unet.requires_grad_(True)
+    with torch.enable_grad():
+        x = sample_fastdrag_inversion(model, torch.randn(1, 4, 16, 16), inversion_sigmas)
+    assert not x.requires_grad
+
+
 @torch.no_grad()
 def test_sampling_on_the_record_schedule_matches_diffusers_ddim(setup):
     unet, scheduler, context, model, timesteps, _, sampling_sigmas = setup

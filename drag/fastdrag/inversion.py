@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 
+@torch.no_grad()  # as k-diffusion's samplers: outside inference mode the chain of steps would keep every graph
 def sample_fastdrag_inversion(
     model: Callable[..., Tensor],
     x: Tensor,
