@@ -1,0 +1,206 @@
+"""LightningDrag's attention terms as ComfyUI attention patches (no ComfyUI import needed).
+
+In every self-attention of the main (inpainting) UNet, on the block's normalised input n:
+
+* keys and values also see the appearance bank r of the same block:
+  k = [W_k n ; W_k r], v = [W_v n ; W_v r] (an ``attn1_patch`` that appends r to context and value);
+* the point terms P(E) = W_l · LN_l(E) are added after projection (an ``attn1_replace``):
+  q += P(E_tgt), k += [P(E_tgt) ; P(E_hdl)], for conditional chunks only (the unconditional half of
+  point-following CFG is the same model with these terms exactly 0).
+
+In every cross-attention the IP-Adapter image tokens c_ip add a second attention
+(an ``attn2_replace``): out = attn(q, k, v) + attn(q, W_k^ip c_ip, W_v^ip c_ip), for both halves.
+
+ComfyUI's patch protocols: ``attn1_patch(n, context, value, extra_options) -> (n, context, value)``;
+``attn*_replace(q, k, v, extra_options) -> out`` (before ``to_out``); ``extra_options`` carries
+``block``, ``block_index``, ``cond_or_uncond`` (per batch chunk: 0 = conditional, 1 = unconditional,
+in any order), ``activations_shape`` and ``n_heads``. ``attention(q, k, v, heads)`` is the attention
+kernel (ComfyUI's ``optimized_attention`` in the nodes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..errors import DragInputError
+from .layout import BY_KEY, TRANSFORMER_BLOCKS, BlockKey, block_key
+from .release import CLIP_VISION_DIM, CONTEXT_DIM, IP_TOKENS
+
+Attention = Callable[[Tensor, Tensor, Tensor, int], Tensor]
+
+
+class DragAttentionWeights(nn.Module):
+    """The small learned parts used while sampling: per transformer block the point LayerNorm and
+    projection (``lightning-drag-sd15-attn.bin``) and IP-Adapter's ``to_k_ip`` / ``to_v_ip``, plus
+    IP-Adapter's image projection. Modules are named by the official processor index."""
+
+    def __init__(self, widths: tuple[int, int, int, int]):
+        super().__init__()
+        self.widths = tuple(widths)
+        self.point_norm = nn.ModuleDict({str(b.processor_index): nn.LayerNorm(b.embed_dim) for b in TRANSFORMER_BLOCKS})
+        self.point_proj = nn.ModuleDict({str(b.processor_index): nn.Linear(b.embed_dim, widths[b.level], bias=False) for b in TRANSFORMER_BLOCKS})
+        self.to_k_ip = nn.ModuleDict({str(b.processor_index): nn.Linear(CONTEXT_DIM, widths[b.level], bias=False) for b in TRANSFORMER_BLOCKS})
+        self.to_v_ip = nn.ModuleDict({str(b.processor_index): nn.Linear(CONTEXT_DIM, widths[b.level], bias=False) for b in TRANSFORMER_BLOCKS})
+        self.image_proj = nn.Linear(CLIP_VISION_DIM, IP_TOKENS * CONTEXT_DIM)
+        self.image_norm = nn.LayerNorm(CONTEXT_DIM)
+
+    @torch.no_grad()
+    def load(self, point_attention: dict, ip_projection: dict, ip_layers: dict) -> "DragAttentionWeights":
+        """Copy in what :mod:`.release` read (``read_point_attention``, ``read_ip_adapter``)."""
+        for block in TRANSFORMER_BLOCKS:
+            i = str(block.processor_index)
+            self.point_norm[i].weight.copy_(point_attention[block.key]["norm.weight"])
+            self.point_norm[i].bias.copy_(point_attention[block.key]["norm.bias"])
+            self.point_proj[i].weight.copy_(point_attention[block.key]["proj.weight"])
+            self.to_k_ip[i].weight.copy_(ip_layers[block.key]["to_k_ip"])
+            self.to_v_ip[i].weight.copy_(ip_layers[block.key]["to_v_ip"])
+        self.image_proj.weight.copy_(ip_projection["proj.weight"])
+        self.image_proj.bias.copy_(ip_projection["proj.bias"])
+        self.image_norm.weight.copy_(ip_projection["norm.weight"])
+        self.image_norm.bias.copy_(ip_projection["norm.bias"])
+        return self
+
+    def image_tokens(self, image_embeds: Tensor) -> Tensor:
+        """IP-Adapter's 4 image tokens [B, 4, 768] from CLIP-vision ``image_embeds`` [B, 1024]."""
+        w = self.image_proj.weight
+        tokens = self.image_proj(image_embeds.to(w.device, w.dtype)).reshape(-1, IP_TOKENS, CONTEXT_DIM)
+        return self.image_norm(tokens)
+
+    def point_term(self, block: BlockKey, embedding: Tensor) -> Tensor:
+        """P(E) = W · LN(E) for ``embedding`` [B, L, embed_dim] at ``block``, in the embedding's dtype."""
+        i = str(BY_KEY[block].processor_index)
+        norm, proj = self.point_norm[i], self.point_proj[i]
+        like = dict(device=embedding.device, dtype=embedding.dtype)
+        normed = F.layer_norm(embedding, norm.normalized_shape, norm.weight.to(**like), norm.bias.to(**like), norm.eps)
+        return F.linear(normed, proj.weight.to(**like))
+
+
+@dataclass(frozen=True, eq=False)
+class AppearanceBank:
+    """DRAG_APPEARANCE: the appearance encoder's self-attention inputs for one source latent.
+
+    ``states[key]``: [1, h_l·w_l, C_l] per transformer block (ComfyUI key, e.g. ("input", 1));
+    ``latent_shape``: [1, 4, h, w] of the source latent; ``conditioning``: the empty-prompt
+    conditioning it was encoded with (the official main UNet uses the same text).
+    """
+
+    states: dict[BlockKey, Tensor]
+    latent_shape: tuple[int, ...]
+    conditioning: Any = None
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in self.states.values())
+
+
+@dataclass(frozen=True, eq=False)
+class PointEmbeds:
+    """DRAG_POINT_EMBEDS: per level 0-3, the (handle, target) point embeddings [1, C_l, h_l, w_l] of the
+    drag pairs drawn on a ``width`` × ``height`` image."""
+
+    levels: list[tuple[Tensor, Tensor]]
+    width: int
+    height: int
+    pairs: int
+
+
+class AppearanceRecorder:
+    """An ``attn1_patch`` that records each transformer block's self-attention input (the bank)."""
+
+    def __init__(self) -> None:
+        self.states: dict[BlockKey, Tensor] = {}
+
+    def __call__(self, n: Tensor, context: Tensor, value: Tensor, extra_options: dict):
+        key = block_key(extra_options)
+        if key in BY_KEY:
+            self.states[key] = n
+        return n, context, value
+
+    def bank(self, latent_shape: tuple[int, ...], conditioning: Any = None) -> AppearanceBank:
+        missing = [b.key for b in TRANSFORMER_BLOCKS if b.key not in self.states]
+        if missing:
+            raise DragInputError(
+                f"appearance encoder: its transformer blocks {missing[:4]} never ran; it must be the SD1.5 "
+                "UNet layout of the LightningDrag release."
+            )
+        return AppearanceBank({b.key: self.states[b.key] for b in TRANSFORMER_BLOCKS}, tuple(latent_shape), conditioning)
+
+
+def _conditional_rows(x: Tensor, chunks: list[int], add: Tensor) -> Tensor:
+    """``x`` [B, T, C] with ``add`` ([1, T, C]) added to the rows of conditional chunks (0 in ``chunks``)."""
+    if 1 not in chunks:
+        return x + add
+    size = x.shape[0] // len(chunks)
+    parts = x.split(size)
+    return torch.cat([part + add if kind == 0 else part for part, kind in zip(parts, chunks)])
+
+
+def _level(embeds: PointEmbeds, extra_options: dict, tokens: int) -> int:
+    shape = extra_options.get("activations_shape")
+    for level, (handle, _) in enumerate(embeds.levels):
+        h, w = handle.shape[-2:]
+        if (shape is not None and tuple(shape[-2:]) == (h, w)) or (shape is None and h * w == tokens):
+            return level
+    sizes = [tuple(h.shape[-2:]) for h, _ in embeds.levels]
+    raise DragInputError(
+        f"point embeds: a UNet block works at {tuple(shape[-2:]) if shape is not None else tokens} but the point "
+        f"embeddings have sizes {sizes} (made for a {embeds.width}×{embeds.height} image). Run PointEmbed at the "
+        "size of the image being edited."
+    )
+
+
+def sampling_patches(
+    weights: DragAttentionWeights,
+    bank: AppearanceBank,
+    embeds: PointEmbeds,
+    image_tokens: Tensor,
+    attention: Attention,
+    ip_scale: float = 1.0,
+) -> tuple[Callable, dict[BlockKey, Callable], dict[BlockKey, Callable]]:
+    """The ``attn1_patch`` (appearance bank), and per block key the ``attn1_replace`` (point terms) and
+    ``attn2_replace`` (IP-Adapter) that make an SD1.5 inpainting UNet LightningDrag's main UNet.
+
+    ``image_tokens``: [1, 4, 768] from :meth:`DragAttentionWeights.image_tokens` (one source image,
+    shared by every candidate and both CFG halves, as in the official pipeline).
+    """
+
+    def bank_patch(n: Tensor, context: Tensor, value: Tensor, extra_options: dict):
+        key = block_key(extra_options)
+        stored = bank.states.get(key)
+        if stored is None:
+            return n, context, value
+        if stored.shape[1:] != n.shape[1:]:
+            raise DragInputError(
+                f"appearance: block {key} sees {n.shape[1]} positions with {n.shape[2]} channels, but the appearance "
+                f"bank has {stored.shape[1]} with {stored.shape[2]} (encoded from a latent of shape {list(bank.latent_shape)}). "
+                "Encode the same source image, at the size being edited, with the LightningDrag release that matches this model."
+            )
+        ref = stored.to(device=n.device, dtype=n.dtype).expand(n.shape[0], -1, -1)
+        return n, torch.cat([context, ref], dim=1), torch.cat([value, ref], dim=1)
+
+    def point_replace(q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
+        key = block_key(extra_options)
+        level = _level(embeds, extra_options, q.shape[1])
+        handle, target = (e.to(device=q.device, dtype=q.dtype).flatten(2).transpose(1, 2) for e in embeds.levels[level])
+        p_target, p_handle = weights.point_term(key, target), weights.point_term(key, handle)
+        chunks = list(extra_options.get("cond_or_uncond", [0]))
+        q = _conditional_rows(q, chunks, p_target)
+        k = _conditional_rows(k, chunks, torch.cat([p_target, p_handle], dim=1))
+        return attention(q, k, v, extra_options["n_heads"])
+
+    def ip_replace(q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
+        i = str(BY_KEY[block_key(extra_options)].processor_index)
+        tokens = image_tokens.to(device=q.device, dtype=q.dtype)
+        k_ip = F.linear(tokens, weights.to_k_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
+        v_ip = F.linear(tokens, weights.to_v_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
+        heads = extra_options["n_heads"]
+        return attention(q, k, v, heads) + ip_scale * attention(q, k_ip, v_ip, heads)
+
+    keys = [b.key for b in TRANSFORMER_BLOCKS]
+    return bank_patch, dict.fromkeys(keys, point_replace), dict.fromkeys(keys, ip_replace)
+

@@ -1,0 +1,59 @@
+"""Point-following CFG: the unconditional prediction is the same model without the point terms, and
+its scale decays over the steps from a maximum to 1 (official ``guidance_scale_decay``).
+
+With step index i = 0 … N-1 of N steps and maximum s, the scale is ``1 + (s - 1) · w(i / N)``:
+
+=============  ====================
+``none``       w(u) = 1
+``linear``     w(u) = 1 - u
+``square``     w(u) = 1 - u²
+``cubic``      w(u) = 1 - u³  (the official code calls it "quadratic")
+``inv_square`` w(u) = (1 - u)²  (the official default)
+=============  ====================
+
+These equal the official formulas (e.g. linear: s(1 - u) + u).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+DECAYS = ("none", "linear", "square", "cubic", "inv_square")
+DEFAULT_DECAY = "inv_square"
+
+_WEIGHT: dict[str, Callable] = {
+    "none": lambda u: u * 0 + 1,
+    "linear": lambda u: 1 - u,
+    "square": lambda u: 1 - u**2,
+    "cubic": lambda u: 1 - u**3,
+    "inv_square": lambda u: (1 - u) ** 2,
+}
+
+
+def point_guidance_scale(decay: str, scale: float, step: int | Tensor, steps: int) -> float | Tensor:
+    """The point guidance at 0-based ``step`` of ``steps`` (a float, or a tensor for a tensor ``step``)."""
+    if decay not in _WEIGHT:
+        raise ValueError(f"unknown decay {decay!r}; one of {DECAYS}")
+    return 1 + (scale - 1) * _WEIGHT[decay](step / steps)
+
+
+def point_cfg_function(scale: float, decay: str) -> Callable[[dict], Tensor]:
+    """A ComfyUI ``sampler_cfg_function``: ``uncond + s_i · (cond - uncond)`` with s_i from the step index.
+
+    The step is found on the device from ``sample_sigmas`` (exact for samplers that evaluate the model
+    once per step, e.g. ddim, euler, lcm), so no host sync happens per step. Install it with
+    ``disable_cfg1_optimization=True``: the unconditional pass is needed even when s_i is near 1.
+    """
+
+    def cfg(args: dict) -> Tensor:
+        sigmas = args["model_options"]["transformer_options"]["sample_sigmas"]
+        sigma = args["sigma"].reshape(-1)[:1].to(sigmas)
+        step = (sigmas[:-1] - sigma).abs().argmin()
+        s = point_guidance_scale(decay, scale, step.to(args["cond"].dtype), len(sigmas) - 1).to(args["cond"].device)
+        uncond = args["uncond"]
+        return uncond + s * (args["cond"] - uncond)
+
+    return cfg

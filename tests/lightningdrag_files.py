@@ -1,0 +1,71 @@
+"""Random-weight LightningDrag release files in the exact official formats, for the tests.
+
+``write_release(folder, widths)`` writes the release folder layout (appearance encoder safetensors
+without its 24 absent keys, point embedding ``.pt``, fp16 attention ``.bin`` as an OrderedDict);
+``write_ip_adapter(path, widths)`` an ``ip-adapter_sd15.bin``. ``widths`` are the UNet's block widths:
+(320, 640, 1280, 1280) for SD1.5, (320,) * 4 for ``make_rand_sd15.py --tiny``, smaller for unit tests.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import torch
+from diffusers import UNet2DConditionModel
+from safetensors.torch import save_file
+
+from drag_editing_pack_under_test.drag.lightningdrag import release
+from drag_editing_pack_under_test.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
+from drag_editing_pack_under_test.drag.lightningdrag.point_net import PointEmbeddingNet
+
+
+def appearance_unet(widths, seed: int = 0) -> UNet2DConditionModel:
+    torch.manual_seed(seed)
+    config = release.appearance_config(widths)
+    if min(widths) < 32:
+        config["norm_num_groups"] = min(widths)
+    return UNet2DConditionModel(**config).eval()
+
+
+def write_release(folder: Path, widths, seed: int = 0) -> Path:
+    """The release folder with random weights; returns ``folder``."""
+    (folder / "appearance_encoder").mkdir(parents=True, exist_ok=True)
+    (folder / "point_embedding").mkdir(parents=True, exist_ok=True)
+    state = {k: v.contiguous() for k, v in appearance_unet(widths, seed).state_dict().items() if k not in release.APPEARANCE_ABSENT_KEYS}
+    save_file(state, str(folder / release.APPEARANCE_FILE))
+    torch.manual_seed(seed + 1)
+    net = PointEmbeddingNet()
+    for conv in net.modules():
+        if isinstance(conv, torch.nn.Conv2d):
+            torch.nn.init.normal_(conv.weight, std=(2.0 / conv.weight[0].numel()) ** 0.5)
+    torch.save(net.state_dict(), folder / release.POINT_EMBEDDING_FILE)
+    torch.save(point_attention_state(widths, seed + 2), folder / release.ATTENTION_FILE)
+    return folder
+
+
+def point_attention_state(widths, seed: int = 0) -> OrderedDict:
+    """``lightning-drag-sd15-attn.bin``'s content: fp16, keys ``{2k}.norm.weight/bias``, ``{2k}.proj.weight``."""
+    g = torch.Generator().manual_seed(seed)
+    state = OrderedDict()
+    for block in TRANSFORMER_BLOCKS:
+        i, e, w = block.processor_index, block.embed_dim, widths[block.level]
+        state[f"{i}.norm.weight"] = (1 + 0.1 * torch.randn(e, generator=g)).half()
+        state[f"{i}.norm.bias"] = (0.1 * torch.randn(e, generator=g)).half()
+        state[f"{i}.proj.weight"] = (torch.randn(w, e, generator=g) / e**0.5).half()
+    return state
+
+
+def write_ip_adapter(path: Path, widths, seed: int = 0) -> Path:
+    g = torch.Generator().manual_seed(seed)
+    image_proj = {
+        "proj.weight": torch.randn(3072, 1024, generator=g) / 32, "proj.bias": torch.zeros(3072),
+        "norm.weight": torch.ones(768), "norm.bias": torch.zeros(768),
+    }
+    ip_adapter = {}
+    for block in TRANSFORMER_BLOCKS:
+        for name in ("to_k_ip", "to_v_ip"):
+            ip_adapter[f"{block.processor_index + 1}.{name}.weight"] = (torch.randn(widths[block.level], 768, generator=g) / 768**0.5).half()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"image_proj": {k: v.half() for k, v in image_proj.items()}, "ip_adapter": ip_adapter}, path)
+    return path
