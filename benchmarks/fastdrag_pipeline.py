@@ -94,6 +94,7 @@ def main() -> None:
 
     from drag_editing_bench.drag.points import DragPoints
     from drag_editing_bench.nodes import fastdrag_sampling as fd
+    from drag_editing_bench.nodes.comfy_sampling import empty_prompt
     from drag_editing_bench.drag.fastdrag.image_space import fill_holes, warp_latent
 
     model, clip, vae = comfy.sd.load_checkpoint_guess_config(
@@ -104,7 +105,7 @@ def main() -> None:
     points = DragPoints.from_pairs([((size * 0.4, size * 0.5), (size * 0.6, size * 0.48))], size, size)
     mask = torch.zeros(1, size, size)
     mask[:, size // 4 : 3 * size // 4, size // 5 : 4 * size // 5] = 1
-    positive = fd.empty_prompt(clip)
+    positive = empty_prompt(clip)
     sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
 
     def stage(name, fn, results):

@@ -6,10 +6,16 @@ from comfy_api.v0_0_2 import ComfyExtension, io
 
 from .fastdrag_diffusion import FastDragConsistency, FastDragInvert, FastDragKSampler
 from .fastdrag_latent import BNNI, FastDragWarp
+from .lightningdrag import AppearanceEncode, DragKSampler, LoadLightningDrag, PointEmbed
+from .lightningdrag_models import register_folders
 from .points_editor import DragPointsEditor
 
 
 class DragEditingExtension(ComfyExtension):
     @override
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [DragPointsEditor, FastDragInvert, FastDragWarp, BNNI, FastDragKSampler, FastDragConsistency]
+        register_folders()
+        return [
+            DragPointsEditor, FastDragInvert, FastDragWarp, BNNI, FastDragKSampler, FastDragConsistency,
+            LoadLightningDrag, AppearanceEncode, PointEmbed, DragKSampler,
+        ]

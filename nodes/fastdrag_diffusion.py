@@ -5,6 +5,7 @@ from __future__ import annotations
 from comfy_api.v0_0_2 import io
 
 from . import fastdrag_sampling as fd
+from .comfy_sampling import sampler_names
 from .types import CATEGORY, DragKV
 
 _CATEGORY = f"{CATEGORY}/FastDrag"
@@ -70,7 +71,7 @@ class FastDragKSampler(io.ComfyNode):
                 io.Latent.Input("latent", tooltip="The warped latent with its holes filled (BNNI)."),
                 io.Boolean.Input("consistency", default=True, tooltip="Reuse the inversion's self-attention keys and values (official: on)."),
                 io.Float.Input("cfg", default=1.0, min=0.0, max=30.0, step=0.1, round=0.01, tooltip="Text guidance scale (official: 1.0, no guidance)."),
-                io.Combo.Input("sampler_name", options=fd.sampler_names(), default="ddim", tooltip="Official: ddim. Use a first-order sampler; the record only has the schedule's steps."),
+                io.Combo.Input("sampler_name", options=sampler_names(), default="ddim", tooltip="Official: ddim. Use a first-order sampler; the record only has the schedule's steps."),
                 io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, tooltip="Only stochastic samplers use it; ddim is deterministic."),
                 io.Conditioning.Input("positive", optional=True, tooltip="Defaults to the conditioning the inversion used (as the official pipeline)."),
                 io.Conditioning.Input("negative", optional=True, tooltip="Needed only when cfg is not 1."),

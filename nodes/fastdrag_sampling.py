@@ -7,12 +7,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import comfy.model_management
 import comfy.model_sampling
 import comfy.sample
 import comfy.samplers
 import comfy.utils
-import latent_preview
 import torch
 from comfy.patcher_extension import WrappersMP
 
@@ -20,6 +18,7 @@ from ..drag.errors import DragInputError
 from ..drag.fastdrag.inversion import sample_fastdrag_inversion, vp_latent
 from ..drag.fastdrag.kv import DragKV, KVRecorder, check_latent, consistency_patches
 from ..drag.fastdrag.schedule import TRAIN_TIMESTEPS, fastdrag_timesteps
+from .comfy_sampling import empty_prompt, latent_samples, progress_callback
 
 WRAPPER_KEY = "drag_editing.fastdrag_consistency"
 
@@ -44,35 +43,11 @@ def _discrete_sigmas(model) -> torch.Tensor:
     return sampling.sigmas.float().cpu()
 
 
-def _samples(latent: dict, model) -> torch.Tensor:
-    samples = latent["samples"]
-    if samples.dim() != 4:
-        raise DragInputError(f"latent: expected image latents [batch, channels, height, width], got shape {list(samples.shape)}.")
-    if not bool(torch.isfinite(samples).all()):
-        raise DragInputError("latent: the latent contains NaN or infinite values; check the node that produced it.")
-    return comfy.sample.fix_empty_latent_channels(model, samples)
-
-
-def _progress(model, steps: int):
-    preview = latent_preview.prepare_callback(model, steps)
-
-    def callback(step, x0, x, total_steps):
-        comfy.model_management.throw_exception_if_processing_interrupted()
-        preview(step, x0, x, total_steps)
-
-    return callback
-
-
-def empty_prompt(clip) -> list:
-    """The conditioning of the empty prompt, FastDrag's default (what CLIPTextEncode("") gives)."""
-    return clip.encode_from_tokens_scheduled(clip.tokenize(""))
-
-
 def invert(model, latent: dict, positive: list, steps: int, strength: float, offload: bool) -> tuple[dict, DragKV]:
     """FastDrag's DDIM inversion of ``latent`` (guidance 1, as the official code), recording the decoder
     self-attention inputs. Returns the noisy LATENT at the warp timestep and the DRAG_KV."""
     sigma_table = _discrete_sigmas(model)
-    samples = _samples(latent, model)
+    samples = latent_samples(latent, model)
     timesteps = fastdrag_timesteps(steps, strength)
     sampling_sigmas = sigma_table[timesteps + [0]]  # [sigma(601), ..., sigma(1), sigma(0)]
     recorder = KVRecorder(len(timesteps), "cpu" if offload else None)
@@ -81,7 +56,7 @@ def invert(model, latent: dict, positive: list, steps: int, strength: float, off
     noisy = comfy.sample.sample_custom(
         patched, torch.zeros_like(samples), 1.0, comfy.samplers.KSAMPLER(sample_fastdrag_inversion),
         sampling_sigmas.flip(0), positive, positive, samples,
-        callback=_progress(patched, len(timesteps)), disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=0,
+        callback=progress_callback(patched, len(timesteps)), disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=0,
     )
     kv = recorder.finish(
         timesteps=tuple(timesteps), sigmas=sampling_sigmas[:-1].clone(), final_sigma=float(sampling_sigmas[-1]),
@@ -112,7 +87,7 @@ def sample(
     what the official pipeline decodes.
     """
     _discrete_sigmas(model)
-    samples = _samples(latent, model)
+    samples = latent_samples(latent, model)
     check_latent(kv, samples.shape)
     positive = kv.conditioning if positive is None else positive
     if negative is None:
@@ -126,14 +101,10 @@ def sample(
     sigmas = kv.sampling_sigmas()
     out = comfy.sample.sample_custom(
         patched, torch.zeros_like(samples), cfg, comfy.samplers.sampler_object(sampler_name), sigmas, positive, negative,
-        samples, noise_mask=latent.get("noise_mask"), callback=_progress(patched, len(sigmas) - 1),
+        samples, noise_mask=latent.get("noise_mask"), callback=progress_callback(patched, len(sigmas) - 1),
         disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed,
     )
     return {**latent, "samples": vp_latent(out, kv.final_sigma)}
-
-
-def sampler_names() -> list[str]:
-    return list(comfy.samplers.KSampler.SAMPLERS)
 
 
 def conditioning_or_empty(positive: list | None, clip: Any) -> list:

@@ -69,3 +69,19 @@ def write_ip_adapter(path: Path, widths, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"image_proj": {k: v.half() for k, v in image_proj.items()}, "ip_adapter": ip_adapter}, path)
     return path
+
+
+def write_lcm_like_lora(path: Path, widths, rank: int = 4, seed: int = 0) -> Path:
+    """A random LoRA in the kohya format the LCM-LoRA release uses, on every self-attention query of an
+    SD1.5-layout UNet with block widths ``widths`` (so loading it really changes the model)."""
+    g = torch.Generator().manual_seed(seed)
+    state = {}
+    for block in TRANSFORMER_BLOCKS:
+        name = "lora_unet_" + f"{block.diffusers}.transformer_blocks.0.attn1.to_q".replace(".", "_")
+        width = widths[block.level]
+        state[f"{name}.lora_down.weight"] = (torch.randn(rank, width, generator=g) / width**0.5).half()
+        state[f"{name}.lora_up.weight"] = (torch.randn(width, rank, generator=g) / rank**0.5).half()
+        state[f"{name}.alpha"] = torch.tensor(float(rank)).half()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(path))
+    return path

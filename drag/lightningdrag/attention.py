@@ -85,12 +85,14 @@ class AppearanceBank:
     """DRAG_APPEARANCE: the appearance encoder's self-attention inputs for one source latent.
 
     ``states[key]``: [1, h_l·w_l, C_l] per transformer block (ComfyUI key, e.g. ("input", 1));
-    ``latent_shape``: [1, 4, h, w] of the source latent; ``conditioning``: the empty-prompt
-    conditioning it was encoded with (the official main UNet uses the same text).
+    ``latent_shape``: [1, 4, h, w] of the source latent; ``source``: that latent (raw VAE scale),
+    which sampling also starts from; ``conditioning``: the empty-prompt conditioning it was encoded
+    with (the official main UNet uses the same text).
     """
 
     states: dict[BlockKey, Tensor]
     latent_shape: tuple[int, ...]
+    source: Tensor | None = None
     conditioning: Any = None
 
     @property
@@ -121,14 +123,14 @@ class AppearanceRecorder:
             self.states[key] = n
         return n, context, value
 
-    def bank(self, latent_shape: tuple[int, ...], conditioning: Any = None) -> AppearanceBank:
+    def bank(self, latent_shape: tuple[int, ...], source: Tensor | None = None, conditioning: Any = None) -> AppearanceBank:
         missing = [b.key for b in TRANSFORMER_BLOCKS if b.key not in self.states]
         if missing:
             raise DragInputError(
                 f"appearance encoder: its transformer blocks {missing[:4]} never ran; it must be the SD1.5 "
                 "UNet layout of the LightningDrag release."
             )
-        return AppearanceBank({b.key: self.states[b.key] for b in TRANSFORMER_BLOCKS}, tuple(latent_shape), conditioning)
+        return AppearanceBank({b.key: self.states[b.key] for b in TRANSFORMER_BLOCKS}, tuple(latent_shape), source, conditioning)
 
 
 def _conditional_rows(x: Tensor, chunks: list[int], add: Tensor) -> Tensor:
@@ -169,6 +171,14 @@ def sampling_patches(
     shared by every candidate and both CFG halves, as in the official pipeline).
     """
 
+    placed: dict = {}  # inputs moved to the compute device and dtype once per run, not once per call
+
+    def on(name: Any, tensor: Tensor, like: Tensor) -> Tensor:
+        key = (name, like.device, like.dtype)
+        if key not in placed:
+            placed[key] = tensor.to(device=like.device, dtype=like.dtype)
+        return placed[key]
+
     def bank_patch(n: Tensor, context: Tensor, value: Tensor, extra_options: dict):
         key = block_key(extra_options)
         stored = bank.states.get(key)
@@ -180,13 +190,13 @@ def sampling_patches(
                 f"bank has {stored.shape[1]} with {stored.shape[2]} (encoded from a latent of shape {list(bank.latent_shape)}). "
                 "Encode the same source image, at the size being edited, with the LightningDrag release that matches this model."
             )
-        ref = stored.to(device=n.device, dtype=n.dtype).expand(n.shape[0], -1, -1)
+        ref = on(key, stored, n).expand(n.shape[0], -1, -1)
         return n, torch.cat([context, ref], dim=1), torch.cat([value, ref], dim=1)
 
     def point_replace(q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
         key = block_key(extra_options)
         level = _level(embeds, extra_options, q.shape[1])
-        handle, target = (e.to(device=q.device, dtype=q.dtype).flatten(2).transpose(1, 2) for e in embeds.levels[level])
+        handle, target = (on((level, i), e, q).flatten(2).transpose(1, 2) for i, e in enumerate(embeds.levels[level]))
         p_target, p_handle = weights.point_term(key, target), weights.point_term(key, handle)
         chunks = list(extra_options.get("cond_or_uncond", [0]))
         q = _conditional_rows(q, chunks, p_target)
@@ -195,7 +205,7 @@ def sampling_patches(
 
     def ip_replace(q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
         i = str(BY_KEY[block_key(extra_options)].processor_index)
-        tokens = image_tokens.to(device=q.device, dtype=q.dtype)
+        tokens = on("ip", image_tokens, q)
         k_ip = F.linear(tokens, weights.to_k_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
         v_ip = F.linear(tokens, weights.to_v_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
         heads = extra_options["n_heads"]

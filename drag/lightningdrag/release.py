@@ -113,13 +113,19 @@ def appearance_config(widths: tuple[int, int, int, int]) -> dict:
     )
 
 
-def expected_appearance_keys(widths: tuple[int, int, int, int]) -> dict[str, tuple[int, ...]]:
-    """Every key and shape of an official appearance encoder file with block widths ``widths``."""
+def appearance_shapes(widths: tuple[int, int, int, int]) -> dict[str, tuple[int, ...]]:
+    """Every parameter of the appearance encoder's architecture (an SD1.5 UNet of block widths
+    ``widths``, 4 input channels), absent keys included, with its shape."""
     from diffusers import UNet2DConditionModel
 
     with torch.device("meta"):
         unet = UNet2DConditionModel(**appearance_config(widths))
-    shapes = {k: tuple(v.shape) for k, v in unet.state_dict().items()}
+    return {k: tuple(v.shape) for k, v in unet.state_dict().items()}
+
+
+def expected_appearance_keys(widths: tuple[int, int, int, int]) -> dict[str, tuple[int, ...]]:
+    """Every key and shape of an official appearance encoder file with block widths ``widths``."""
+    shapes = appearance_shapes(widths)
     for key in APPEARANCE_ABSENT_KEYS:
         del shapes[key]
     return shapes

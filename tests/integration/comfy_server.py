@@ -37,8 +37,10 @@ def comfyui_python(root: Path) -> str:
     return str(venv) if venv.is_file() else sys.executable
 
 
-def prepare_dirs(workdir: Path) -> dict[str, Path]:
-    """Make the temporary folders and the extra-model-paths file that points ComfyUI at this pack."""
+def prepare_dirs(workdir: Path, models: Path | None = None) -> dict[str, Path]:
+    """Make the temporary folders and the extra-model-paths file that points ComfyUI at this pack and,
+    when given, at the model folders under ``models`` (``lightning_drag``, ``ipadapter``, ``clip_vision``,
+    ``loras``)."""
     dirs = {name: workdir / name for name in ("custom_nodes", "input", "output", "temp", "user")}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -46,7 +48,10 @@ def prepare_dirs(workdir: Path) -> dict[str, Path]:
     if not link.exists():
         link.symlink_to(PACK_ROOT, target_is_directory=True)
     config = workdir / "extra_model_paths.yaml"
-    config.write_text(f"drag_editing_tests:\n    custom_nodes: {dirs['custom_nodes']}\n")
+    lines = [f"drag_editing_tests:\n    custom_nodes: {dirs['custom_nodes']}\n"]
+    if models is not None:
+        lines += [f"    {name}: {models / name}\n" for name in ("lightning_drag", "ipadapter", "clip_vision", "loras")]
+    config.write_text("".join(lines))
     dirs["config"] = config
     return dirs
 
@@ -87,8 +92,8 @@ class ComfyServer:
     log_path: Path
 
     @classmethod
-    def start(cls, root: Path, workdir: Path, timeout: float = 180) -> ComfyServer:
-        dirs = prepare_dirs(workdir)
+    def start(cls, root: Path, workdir: Path, models: Path | None = None, timeout: float = 180) -> ComfyServer:
+        dirs = prepare_dirs(workdir, models)
         port = _free_port()
         log_path = workdir / "comfyui.log"
         log = open(log_path, "w")

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from comfy_server import ComfyServer, comfyui_path
+from comfy_server import ComfyServer, comfyui_path, comfyui_python
+
+TEST_MODELS_VERSION = "v1"
+LCM_LORA = "lcm-lora-sdv1-5.safetensors"
+LIGHTNING_RELEASE = "rand-lightning-drag-tiny"
+CLIP_VISION_H = "rand_clip_vision_h.safetensors"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -25,8 +33,29 @@ def comfy_root():
 
 
 @pytest.fixture(scope="session")
-def comfy(comfy_root, tmp_path_factory):
-    server = ComfyServer.start(comfy_root, tmp_path_factory.mktemp("comfyui"))
+def test_models(comfy_root, request) -> Path:
+    """Random-weight model files the LightningDrag workflows load, in the official formats, made once and
+    kept in pytest's cache: a LightningDrag release for the tiny SD1.5 layout (block widths 320),
+    ``ip-adapter_sd15.bin`` and an LCM-LoRA-shaped LoRA for it, and a CLIP-ViT-H-14 image encoder
+    (about 2 GB in all, 30 s)."""
+    folder = Path(request.config.cache.mkdir(f"drag-editing-test-models-{TEST_MODELS_VERSION}"))
+    done = folder / "complete"
+    if not done.exists():
+        import lightningdrag_files as files
+
+        files.write_release(folder / "lightning_drag" / LIGHTNING_RELEASE, (320,) * 4)
+        files.write_ip_adapter(folder / "ipadapter" / "ip-adapter_sd15.bin", (320,) * 4)
+        files.write_lcm_like_lora(folder / "loras" / LCM_LORA, (320,) * 4)
+        (folder / "clip_vision").mkdir(exist_ok=True)
+        script = Path(__file__).with_name("make_rand_clip_vision_h.py")
+        subprocess.run([comfyui_python(comfy_root), str(script), str(comfy_root), str(folder / "clip_vision" / CLIP_VISION_H)], check=True)
+        done.touch()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def comfy(comfy_root, test_models, tmp_path_factory):
+    server = ComfyServer.start(comfy_root, tmp_path_factory.mktemp("comfyui"), test_models)
     yield server
     server.stop()
 
@@ -43,3 +72,17 @@ def tiny_checkpoint(comfy_root):
             "shared/tools/make_rand_sd15.py --tiny (comfy-up.sh does)"
         )
     return TINY_CHECKPOINT
+
+
+TINY_INPAINT_CHECKPOINT = "rand_sd15_tiny_inpaint.safetensors"
+
+
+@pytest.fixture(scope="session")
+def tiny_inpaint_checkpoint(comfy_root):
+    """A tiny random-weight SD1.5 inpainting checkpoint (make_rand_sd15.py --tiny --inpaint)."""
+    if not (comfy_root / "models" / "checkpoints" / TINY_INPAINT_CHECKPOINT).is_file():
+        pytest.skip(
+            f"no {TINY_INPAINT_CHECKPOINT} in {comfy_root}/models/checkpoints; make it with "
+            "shared/tools/make_rand_sd15.py --tiny --inpaint (comfy-up.sh does)"
+        )
+    return TINY_INPAINT_CHECKPOINT

@@ -1,0 +1,132 @@
+"""Loading the LightningDrag release into ComfyUI: model folders, and models under ComfyUI's model
+management (device, dtype policy, offloading).
+
+* the appearance encoder becomes a ComfyUI SD1.5 UNet (4 input channels) through ComfyUI's
+  diffusers key map; its 24 absent keys (an output head and the tail of its last transformer block
+  that nothing reads) are zero-filled, so no weight is left uninitialised;
+* the point embedding network and the attention weights are plain modules in ModelPatchers; the
+  attention weights ride along with the sampling model (``set_additional_models``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import comfy.model_management
+import comfy.model_patcher
+import comfy.sd
+import comfy.utils
+import folder_paths
+import torch
+
+from ..drag.errors import DragInputError
+from ..drag.lightningdrag import release
+from ..drag.lightningdrag.attention import DragAttentionWeights
+from ..drag.lightningdrag.point_net import PointEmbeddingNet
+
+RELEASE_FOLDER = "lightning_drag"
+IP_ADAPTER_FOLDER = "ipadapter"  # the folder IPAdapter_plus uses, so users keep one copy
+
+
+def register_folders() -> None:
+    """``models/lightning_drag`` (release folders) and ``models/ipadapter`` (if no other pack did)."""
+    for name in (RELEASE_FOLDER, IP_ADAPTER_FOLDER):
+        if name not in folder_paths.folder_names_and_paths:
+            folder_paths.folder_names_and_paths[name] = ([os.path.join(folder_paths.models_dir, name)], folder_paths.supported_pt_extensions)
+
+
+def release_names() -> list[str]:
+    """Subfolders of ``models/lightning_drag`` that hold a release (its ``lightning-drag-sd15-attn.bin``)."""
+    names = set()
+    for root in folder_paths.get_folder_paths(RELEASE_FOLDER):
+        if os.path.isdir(root):
+            names.update(entry for entry in os.listdir(root) if os.path.isfile(os.path.join(root, entry, release.ATTENTION_FILE)))
+    return sorted(names)
+
+
+def ip_adapter_names() -> list[str]:
+    return folder_paths.get_filename_list(IP_ADAPTER_FOLDER)
+
+
+def _release_where(name: str) -> str:
+    folders = " or ".join(folder_paths.get_folder_paths(RELEASE_FOLDER))
+    return (
+        f"The release folder '{name}' belongs in {folders} with the layout published at {release.RELEASE_URL} "
+        f"({release.APPEARANCE_FILE}, {release.POINT_EMBEDDING_FILE}, {release.ATTENTION_FILE}); download that "
+        "repository into it unmodified."
+    )
+
+
+def _ip_where() -> str:
+    folders = " or ".join(folder_paths.get_folder_paths(IP_ADAPTER_FOLDER))
+    return f"Put ip-adapter_sd15.bin in {folders}; it is published at {release.IP_ADAPTER_URL}."
+
+
+@dataclass(eq=False)
+class LightningDragModels:
+    """LIGHTNING_DRAG: the loaded release. ``widths``: the block widths of the UNet it was made for."""
+
+    appearance: comfy.model_patcher.ModelPatcher
+    points: comfy.model_patcher.ModelPatcher
+    attention: comfy.model_patcher.ModelPatcher
+    widths: tuple[int, int, int, int]
+    name: str
+
+
+def _sd15_unet_config(widths: tuple[int, int, int, int]) -> dict:
+    """ComfyUI's description of an SD1.5-layout UNet with block widths ``widths`` and 4 input channels."""
+    return {
+        "num_res_blocks": [2, 2, 2, 2], "channel_mult": [w // widths[0] for w in widths], "model_channels": widths[0],
+        "transformer_depth": [1, 1, 1, 1, 1, 1, 0, 0], "transformer_depth_output": [1] * 9 + [0] * 3,
+        "transformer_depth_middle": 1, "in_channels": 4,
+    }
+
+
+def _appearance_patcher(state: dict, widths: tuple[int, int, int, int], path: Path, where: str):
+    full = release.appearance_shapes(widths)
+    dtype = next(iter(state.values())).dtype
+    state = dict(state) | {k: torch.zeros(full[k], dtype=dtype) for k in release.APPEARANCE_ABSENT_KEYS}
+    to_comfy = comfy.utils.unet_to_diffusers(_sd15_unet_config(widths))
+    comfy_state = {to_comfy[k]: v for k, v in state.items()}
+    if len(comfy_state) != len(state):
+        raise DragInputError(f"LightningDrag weights: {path}: some keys have no SD1.5 UNet counterpart. {where}")
+    patcher = comfy.sd.load_diffusion_model_state_dict(comfy_state)
+    if patcher is None or type(patcher.model.model_config).__name__ != "SD15":
+        raise DragInputError(f"LightningDrag weights: {path}: ComfyUI does not read it as an SD1.5 UNet. {where}")
+    return patcher
+
+
+def _module_patcher(module: torch.nn.Module) -> comfy.model_patcher.ModelPatcher:
+    dtype = comfy.model_management.unet_dtype()
+    return comfy.model_patcher.ModelPatcher(
+        module.to(dtype).eval(),
+        load_device=comfy.model_management.get_torch_device(),
+        offload_device=comfy.model_management.unet_offload_device(),
+    )
+
+
+def load_release(name: str, ip_adapter: str) -> LightningDragModels:
+    """Read and check every file of release ``name`` and IP-Adapter file ``ip_adapter``, and build the models."""
+    where = _release_where(name)
+    roots = [Path(root) / name for root in folder_paths.get_folder_paths(RELEASE_FOLDER)]
+    root = next((r for r in roots if r.is_dir()), roots[0])
+    appearance_state, widths = release.read_appearance_encoder(root / release.APPEARANCE_FILE, where)
+    point_state = release.read_point_embedding(root / release.POINT_EMBEDDING_FILE, where)
+    point_attention = release.read_point_attention(root / release.ATTENTION_FILE, widths, where)
+    ip_path = folder_paths.get_full_path(IP_ADAPTER_FOLDER, ip_adapter)
+    if ip_path is None:
+        raise DragInputError(f"LightningDrag weights: {ip_adapter}: file not found. {_ip_where()}")
+    ip_projection, ip_layers = release.read_ip_adapter(Path(ip_path), widths, _ip_where())
+
+    net = PointEmbeddingNet()
+    net.load_state_dict(point_state)
+    weights = DragAttentionWeights(widths).load(point_attention, ip_projection, ip_layers)
+    models = LightningDragModels(
+        appearance=_appearance_patcher(appearance_state, widths, root / release.APPEARANCE_FILE, where),
+        points=_module_patcher(net), attention=_module_patcher(weights), widths=widths, name=name,
+    )
+    logging.info(f"LoadLightningDrag: {name} (block widths {widths}) and {ip_adapter}")
+    return models

@@ -1,0 +1,120 @@
+"""LightningDrag in a real ComfyUI: the example workflows on a tiny random SD1.5 inpainting checkpoint
+and random release files in the official formats (fixture ``test_models``)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load
+
+from comfy_server import ExecutionFailed
+from conftest import CLIP_VISION_H, LCM_LORA, LIGHTNING_RELEASE
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "api"
+POINTS = {"pairs": [{"handle": [40, 40], "target": [70, 44]}, {"handle": [90, 60], "target": [90, 60]}]}
+
+
+@pytest.fixture(scope="module")
+def source_image(comfy):
+    """A 128×96 RGBA image whose transparent rectangle is the editable region (LoadImage: mask = 1 - alpha)."""
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 255, (96, 128, 4), dtype=np.uint8)
+    pixels[..., 3] = 255
+    pixels[16:80, 16:112, 3] = 0
+    Image.fromarray(pixels, "RGBA").save(comfy.dirs["input"] / "lightningdrag_source.png")
+    return "lightningdrag_source.png"
+
+
+def _workflow(name, checkpoint, image):
+    p = json.loads((WORKFLOWS / name).read_text())
+    p["1"]["inputs"]["ckpt_name"] = checkpoint
+    p["2"]["inputs"]["image"] = image
+    p["5"]["inputs"]["release"] = LIGHTNING_RELEASE
+    p["8"]["inputs"]["clip_name"] = CLIP_VISION_H
+    for node in p.values():
+        if node["class_type"] == "DragPointsEditor" and node["inputs"]["image"] == ["2", 0]:
+            node["inputs"]["points"] = json.dumps(POINTS)
+            node["inputs"]["mask"] = ["2", 1]
+        if node["class_type"] == "DragKSampler":
+            node["inputs"]["steps"] = min(node["inputs"]["steps"], 4)
+    p["90"] = {"class_type": "SaveLatent", "inputs": {"samples": ["10", 0], "filename_prefix": "lightningdrag_test/edited"}}
+    return p
+
+
+@pytest.fixture
+def ddim(tiny_inpaint_checkpoint, source_image):
+    return _workflow("lightningdrag_ddim.json", tiny_inpaint_checkpoint, source_image)
+
+
+def _latent(comfy, outputs, node="90") -> torch.Tensor:
+    return load(comfy.fetch(outputs[node]["latents"][0]))["latent_tensor"]
+
+
+def test_ddim_workflow_runs_on_a_non_square_image_and_is_deterministic(comfy, ddim):
+    first = comfy.run(ddim)["outputs"]
+    assert Image.open(io.BytesIO(comfy.fetch(first["12"]["images"][0]))).size == (128, 96)
+    edited = _latent(comfy, first)
+    assert edited.shape == (1, 4, 12, 16) and bool(torch.isfinite(edited).all())
+    ddim["10"]["inputs"]["candidates"] = 2  # forces a fresh run; candidate 0 has the same noise
+    again = _latent(comfy, comfy.run(ddim)["outputs"])
+    assert again.shape == (2, 4, 12, 16)
+    torch.testing.assert_close(again[:1], edited, rtol=1e-3, atol=1e-3)  # batched kernels round differently
+    assert not torch.allclose(again[0], again[1], atol=1e-3)  # each candidate gets its own noise
+    ddim["10"]["inputs"]["seed"] = 7
+    assert not torch.allclose(_latent(comfy, comfy.run(ddim)["outputs"])[:1], edited, atol=1e-3)
+
+
+def test_points_and_guidance_really_steer_the_sampler(comfy, ddim):
+    reference = _latent(comfy, comfy.run(ddim)["outputs"])
+    moved = json.loads(ddim["3"]["inputs"]["points"])
+    moved["pairs"][0]["target"] = [20, 70]
+    ddim["3"]["inputs"]["points"] = json.dumps(moved)
+    assert not torch.allclose(_latent(comfy, comfy.run(ddim)["outputs"]), reference, atol=1e-3)
+    ddim["3"]["inputs"]["points"] = json.dumps(POINTS)
+    ddim["10"]["inputs"]["point_guidance"] = 1.0  # the conditional pass only (the official code crashes here)
+    assert not torch.allclose(_latent(comfy, comfy.run(ddim)["outputs"]), reference, atol=1e-3)
+
+
+def test_lcm_workflow_runs_with_the_lora_and_lcm_sampler(comfy, tiny_inpaint_checkpoint, source_image):
+    prompt = _workflow("lightningdrag_lcm.json", tiny_inpaint_checkpoint, source_image)
+    assert prompt["13"]["inputs"]["lora_name"] == LCM_LORA
+    with_lora = _latent(comfy, comfy.run(prompt)["outputs"])
+    assert with_lora.shape == (1, 4, 12, 16)
+    prompt["13"]["inputs"]["strength_model"] = 0.0
+    assert not torch.allclose(_latent(comfy, comfy.run(prompt)["outputs"]), with_lora, atol=1e-3)
+
+
+def test_sequential_workflow_chains_two_edits(comfy, tiny_inpaint_checkpoint, source_image):
+    prompt = _workflow("lightningdrag_sequential.json", tiny_inpaint_checkpoint, source_image)
+    prompt["13"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [70, 44], "target": [96, 50]}]})
+    outputs = comfy.run(prompt)["outputs"]
+    for node in ("12", "20"):
+        assert Image.open(io.BytesIO(comfy.fetch(outputs[node]["images"][0]))).size == (128, 96)
+
+
+def test_a_plain_sd15_model_is_refused(comfy, ddim, tiny_checkpoint):
+    ddim["1"]["inputs"]["ckpt_name"] = tiny_checkpoint
+    with pytest.raises(ExecutionFailed, match=r"needs an SD1.5 inpainting model \(9 input channels.*this model has 4"):
+        comfy.run(ddim)
+
+
+def test_points_of_another_image_are_refused(comfy, ddim):
+    ddim["7"]["inputs"]["points"] = ["91", 1]
+    ddim["91"] = {"class_type": "DragPointsEditor", "inputs": {
+        "image": ["92", 0], "points": json.dumps({"pairs": [{"handle": [10, 10], "target": [20, 20]}]})}}
+    ddim["92"] = {"class_type": "ImageScale", "inputs": {"image": ["2", 0], "upscale_method": "nearest-exact", "width": 64, "height": 64, "crop": "disabled"}}
+    with pytest.raises(ExecutionFailed, match=r"point_embeds: made for a 64×64 image, but the appearance was encoded from a 128×96 image"):
+        comfy.run(ddim)
+
+
+def test_an_empty_mask_is_refused(comfy, ddim):
+    ddim["93"] = {"class_type": "SolidMask", "inputs": {"value": 0.0, "width": 128, "height": 96}}
+    ddim["3"]["inputs"]["mask"] = ["93", 0]
+    with pytest.raises(ExecutionFailed, match="mask: it is empty, so nothing may change"):
+        comfy.run(ddim)
