@@ -38,6 +38,11 @@ class LoadLightningDrag(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, release, ip_adapter) -> bool | str:
+        # Replaces ComfyUI's "value not in list" with where to put the files and where to get them.
+        return models.missing_files(release, ip_adapter) or True
+
+    @classmethod
     def execute(cls, release, ip_adapter) -> io.NodeOutput:
         return io.NodeOutput(models.load_release(release, ip_adapter))
 

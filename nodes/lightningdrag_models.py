@@ -65,6 +65,25 @@ def _ip_where() -> str:
     return f"Put ip-adapter_sd15.bin in {folders}; it is published at {release.IP_ADAPTER_URL}."
 
 
+def _release_root(name: str) -> Path:
+    roots = [Path(root) / name for root in folder_paths.get_folder_paths(RELEASE_FOLDER)]
+    return next((r for r in roots if r.is_dir()), roots[0])
+
+
+def missing_files(name: str, ip_adapter: str) -> str | None:
+    """What is missing for release ``name`` and IP-Adapter file ``ip_adapter``, with where to put it and
+    where to get it; None when every file is there (their contents are checked when loading)."""
+    if not name or Path(name).name != name or name in (".", ".."):
+        return f"release: '{name}' is not a folder name in models/lightning_drag. {_release_where('lightning-drag-sd15')}"
+    root = _release_root(name)
+    missing = [f for f in (release.APPEARANCE_FILE, release.POINT_EMBEDDING_FILE, release.ATTENTION_FILE) if not (root / f).is_file()]
+    if missing:
+        return f"LightningDrag weights: {', '.join(missing)} not found in {root}. {_release_where(name)}"
+    if folder_paths.get_full_path(IP_ADAPTER_FOLDER, ip_adapter) is None:
+        return f"LightningDrag weights: {ip_adapter} not found. {_ip_where()}"
+    return None
+
+
 @dataclass(eq=False)
 class LightningDragModels:
     """LIGHTNING_DRAG: the loaded release. ``widths``: the block widths of the UNet it was made for."""
@@ -111,8 +130,7 @@ def _module_patcher(module: torch.nn.Module) -> comfy.model_patcher.ModelPatcher
 def load_release(name: str, ip_adapter: str) -> LightningDragModels:
     """Read and check every file of release ``name`` and IP-Adapter file ``ip_adapter``, and build the models."""
     where = _release_where(name)
-    roots = [Path(root) / name for root in folder_paths.get_folder_paths(RELEASE_FOLDER)]
-    root = next((r for r in roots if r.is_dir()), roots[0])
+    root = _release_root(name)
     appearance_state, widths = release.read_appearance_encoder(root / release.APPEARANCE_FILE, where)
     point_state = release.read_point_embedding(root / release.POINT_EMBEDDING_FILE, where)
     point_attention = release.read_point_attention(root / release.ATTENTION_FILE, widths, where)

@@ -17,10 +17,10 @@ from ..drag.errors import DragInputError
 from ..drag.fastdrag.inversion import vp_latent
 from ..drag.lightningdrag.attention import AppearanceBank, AppearanceRecorder, PointEmbeds, sampling_patches
 from ..drag.lightningdrag.augment import with_border_anchors
+from ..drag.lightningdrag.checks import check_edit_inputs, check_image_embeds
 from ..drag.lightningdrag.guidance import point_cfg_function
 from ..drag.lightningdrag.noise_prior import noise_prior
 from ..drag.lightningdrag.point_net import embed_points
-from ..drag.lightningdrag.release import CLIP_VISION_DIM
 from ..drag.points import DragPoints
 from .comfy_sampling import empty_prompt, latent_samples, progress_callback
 from .lightningdrag_models import LightningDragModels
@@ -107,33 +107,10 @@ def drag_sample(
     _check_model(model, models)
     source = appearance.source
     h, w = source.shape[-2:]
-    if (embeds.width // LATENT_FACTOR, embeds.height // LATENT_FACTOR) != (w, h):
-        raise DragInputError(
-            f"point_embeds: made for a {embeds.width}×{embeds.height} image, but the appearance was encoded from a "
-            f"{w * LATENT_FACTOR}×{h * LATENT_FACTOR} image. Place the points on the source image that was encoded."
-        )
-    if image.shape[0] != 1 or tuple(image.shape[1:3]) != (embeds.height, embeds.width):
-        raise DragInputError(
-            f"image: expected the one {embeds.width}×{embeds.height} source image, got {image.shape[0]} of "
-            f"{image.shape[2]}×{image.shape[1]}. Connect the image the points were placed on."
-        )
-    mask = as_mask_batch(mask)
-    if tuple(mask.shape[-2:]) != (embeds.height, embeds.width):
-        raise DragInputError(
-            f"mask: {mask.shape[-1]}×{mask.shape[-2]}, but the image is {embeds.width}×{embeds.height}. Connect the "
-            "mask of the source image (DragPointsEditor's mask output)."
-        )
-    if not bool((mask[:1] >= 0.5).any()):
-        raise DragInputError("mask: it is empty, so nothing may change. Paint the region that may move, or disconnect the mask.")
-    image_embeds = getattr(clip_vision_output, "image_embeds", None)
-    if image_embeds is None or image_embeds.shape[-1] != CLIP_VISION_DIM:
-        found = "none" if image_embeds is None else image_embeds.shape[-1]
-        raise DragInputError(
-            f"clip_vision_output: IP-Adapter sd15 needs the 1024-wide image embedding of CLIP-ViT-H-14, got {found}. "
-            "Load CLIP-ViT-H-14-laion2B-s32B-b79K with CLIPVisionLoader and encode the source with CLIPVisionEncode (crop: center)."
-        )
+    mask = check_edit_inputs(embeds, tuple(source.shape), image, mask)
+    image_embeds = check_image_embeds(getattr(clip_vision_output, "image_embeds", None))
 
-    positive = _inpaint_conditioning(appearance.conditioning, vae, image, mask[:1], (h, w))
+    positive = _inpaint_conditioning(appearance.conditioning, vae, image, mask, (h, w))
     weights = models.attention.model
     bank_patch, point_replace, ip_replace = sampling_patches(
         weights, appearance, embeds, weights.image_tokens(image_embeds[:1]), optimized_attention,

@@ -118,3 +118,18 @@ def test_an_empty_mask_is_refused(comfy, ddim):
     ddim["3"]["inputs"]["mask"] = ["93", 0]
     with pytest.raises(ExecutionFailed, match="mask: it is empty, so nothing may change"):
         comfy.run(ddim)
+
+
+def test_missing_weights_name_the_file_the_folder_and_the_source(comfy, ddim):
+    ddim["5"]["inputs"]["release"] = "not-downloaded"
+    with pytest.raises(ExecutionFailed) as info:
+        comfy.run(ddim)
+    details = json.dumps(info.value.details)
+    assert "appearance_encoder/diffusion_pytorch_model.safetensors" in details and "not-downloaded" in details
+    assert "lightning_drag" in details and "huggingface.co/LightningDrag/lightning-drag-sd15" in details
+    ddim["5"]["inputs"]["release"] = LIGHTNING_RELEASE
+    ddim["5"]["inputs"]["ip_adapter"] = "ip-adapter_sd15_missing.bin"
+    with pytest.raises(ExecutionFailed) as info:
+        comfy.run(ddim)
+    details = json.dumps(info.value.details)
+    assert "ip-adapter_sd15_missing.bin not found" in details and "h94/IP-Adapter" in details and "ipadapter" in details
