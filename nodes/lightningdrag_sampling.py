@@ -80,7 +80,7 @@ def _check_model(model, models: LightningDragModels) -> None:
             "Lykon/dreamshaper-8-inpainting) with CheckpointLoaderSimple."
         )
     config = base.model_config.unet_config
-    widths = tuple(config["model_channels"] * m for m in config.get("channel_mult", ()))
+    widths = tuple(config.get("model_channels", 0) * m for m in config.get("channel_mult", ()))
     if widths != models.widths:
         raise DragInputError(
             f"model: its UNet has block widths {widths}, but the LightningDrag release '{models.name}' was made for "
@@ -131,7 +131,7 @@ def drag_sample(
     sigmas = comfy.samplers.calculate_sigmas(sampling, scheduler, steps).cpu()
     ends_at_alpha0 = sampler_name == "ddim" and isinstance(sampling, comfy.model_sampling.ModelSamplingDiscrete) and len(sampling.sigmas) == 1000
     if ends_at_alpha0:  # the official DDIMScheduler (set_alpha_to_one=False) ends at alphas_cumprod[0], not at sigma 0
-        sigmas[-1] = sampling.sigmas[0]
+        sigmas[-1] = float(sampling.sigmas[0])
     start = source.repeat(candidates, 1, 1, 1)
     noise = comfy.sample.prepare_noise(start, seed)
     x = noise_prior(patched.model.process_latent_in(start), noise, float(sampling.sigma_max), float(sigmas[0]))

@@ -8,8 +8,12 @@ without its 24 absent keys, point embedding ``.pt``, fp16 attention ``.bin`` as 
 
 from __future__ import annotations
 
+import argparse
 from collections import OrderedDict
 from pathlib import Path
+
+if __name__ == "__main__":
+    import conftest  # noqa: F401  (loads the pack as the tests do)
 
 import torch
 from diffusers import UNet2DConditionModel
@@ -85,3 +89,16 @@ def write_lcm_like_lora(path: Path, widths, rank: int = 4, seed: int = 0) -> Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path))
     return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Write random LightningDrag files into a models folder (for benchmarks).")
+    parser.add_argument("models", type=Path, help="writes MODELS/lightning_drag/rand-lightning-drag and MODELS/ipadapter/ip-adapter_sd15.bin")
+    parser.add_argument("--widths", type=int, nargs=4, default=[320, 640, 1280, 1280], help="UNet block widths (tiny checkpoints: 320 320 320 320)")
+    args = parser.parse_args()
+    write_release(args.models / "lightning_drag" / "rand-lightning-drag", tuple(args.widths))
+    write_ip_adapter(args.models / "ipadapter" / "ip-adapter_sd15.bin", tuple(args.widths))
+
+
+if __name__ == "__main__":
+    main()

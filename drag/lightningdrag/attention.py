@@ -162,7 +162,6 @@ def sampling_patches(
     embeds: PointEmbeds,
     image_tokens: Tensor,
     attention: Attention,
-    ip_scale: float = 1.0,
 ) -> tuple[Callable, dict[BlockKey, Callable], dict[BlockKey, Callable]]:
     """The ``attn1_patch`` (appearance bank), and per block key the ``attn1_replace`` (point terms) and
     ``attn2_replace`` (IP-Adapter) that make an SD1.5 inpainting UNet LightningDrag's main UNet.
@@ -209,7 +208,7 @@ def sampling_patches(
         k_ip = F.linear(tokens, weights.to_k_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
         v_ip = F.linear(tokens, weights.to_v_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
         heads = extra_options["n_heads"]
-        return attention(q, k, v, heads) + ip_scale * attention(q, k_ip, v_ip, heads)
+        return attention(q, k, v, heads) + attention(q, k_ip, v_ip, heads)  # IP-Adapter weight 1, as official
 
     keys = [b.key for b in TRANSFORMER_BLOCKS]
     return bank_patch, dict.fromkeys(keys, point_replace), dict.fromkeys(keys, ip_replace)
