@@ -1,25 +1,62 @@
-"""What the DragPointsEditor node outputs for its inputs."""
+"""What the DragPointsEditor node outputs for its inputs.
+
+The points document may carry the canvas's mask edits (``"mask": {"runs": [value, count, ...]}``, a
+run-length code over the image's pixels in raster order: 0 = untouched, 1 = painted in, 2 = erased;
+written by ``js/lib/mask.js``). They refine the connected MASK; without one, the painted pixels are the
+editable region. With neither, the whole image is editable.
+"""
 
 from __future__ import annotations
+
+import json
 
 import torch
 from torch import Tensor
 
 from .checks import as_mask_batch, check_mask_fits
+from .errors import DragInputError
 from .points import DragPoints
+
+UNTOUCHED, PAINTED, ERASED = 0, 1, 2
+
+
+def mask_edits(points_json: str, width: int, height: int) -> Tensor | None:
+    """The canvas's mask edits in ``points_json`` as [height, width] uint8 (0/1/2), or None if there are none."""
+    try:
+        doc = json.loads(points_json)
+    except (json.JSONDecodeError, TypeError):
+        return None  # DragPoints.from_json reports the malformed document
+    if not isinstance(doc, dict) or not doc.get("mask"):
+        return None
+    runs = doc["mask"].get("runs") if isinstance(doc["mask"], dict) else None
+    if not isinstance(runs, list) or len(runs) % 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in runs):
+        raise DragInputError("points: the painted mask ('mask': {'runs': [...]}) is malformed; clear the mask in the editor and paint it again.")
+    values, counts = torch.tensor(runs[0::2], dtype=torch.int64), torch.tensor(runs[1::2], dtype=torch.int64)
+    if len(runs) == 0 or bool((values < 0).any() | (values > 2).any() | (counts <= 0).any()) or int(counts.sum()) != width * height:
+        raise DragInputError(
+            f"points: the painted mask does not cover the {width}×{height} image ({int(counts.sum()) if len(runs) else 0} pixels); "
+            "clear the mask in the editor and paint it again."
+        )
+    return torch.repeat_interleave(values, counts).to(torch.uint8).view(height, width)
 
 
 def editor_outputs(image: Tensor, points_json: str, mask: Tensor | None) -> tuple[DragPoints, Tensor]:
     """Parse the points placed on ``image`` ([B, H, W, C]) and pick the editable-region MASK.
 
     The points must refer to the image's size. The mask is the connected one ([B or 1, H, W], checked
-    against the image), or all ones ([1, H, W]: everything editable) when none is connected.
+    against the image) refined by the canvas's edits; without a connected mask the painted region, or
+    all ones ([1, H, W]: everything editable) when nothing was painted either.
     """
     batch, height, width = image.shape[:3]
     points = DragPoints.from_json(points_json, width=width, height=height)
     points.check_size(width, height, "the image")
+    edits = mask_edits(points_json, width, height)
     if mask is None:
-        return points, torch.ones((1, height, width), dtype=torch.float32)
+        if edits is None:
+            return points, torch.ones((1, height, width), dtype=torch.float32)
+        return points, (edits == PAINTED).float()[None]
     mask = as_mask_batch(mask)
     check_mask_fits(mask, points, batch)
+    if edits is not None:
+        mask = torch.where(edits == PAINTED, 1.0, torch.where(edits == ERASED, 0.0, mask.float()))
     return points, mask

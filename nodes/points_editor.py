@@ -1,9 +1,12 @@
-"""DragPointsEditor: turns the points JSON (edited in the node) into DRAG_POINTS for one image."""
+"""DragPointsEditor: turns the points document (edited on the node's canvas, js/) into DRAG_POINTS and a MASK.
+
+After a run it sends the canvas the image (``drag_source``) and, when a mask is connected, that mask
+(``drag_mask``), as temporary previews, so the canvas shows what the node worked on."""
 
 from __future__ import annotations
 
 import torch
-from comfy_api.v0_0_2 import io
+from comfy_api.v0_0_2 import io, ui
 
 from ..drag.editor import editor_outputs
 from .types import CATEGORY, DragPoints as DragPointsType
@@ -19,8 +22,8 @@ class DragPointsEditor(io.ComfyNode):
             display_name="Drag Points Editor",
             category=CATEGORY,
             description=(
-                "Handle → target pairs for drag editing, placed on the input image. The content under each "
-                "handle moves to its target. Also passes the image and an editable-region mask on."
+                "Handle → target pairs for drag editing, placed on the input image, and the region allowed to "
+                "change, painted on it. The content under each handle moves to its target."
             ),
             inputs=[
                 io.Image.Input("image", tooltip="The image the points are placed on (the image to edit)."),
@@ -29,27 +32,35 @@ class DragPointsEditor(io.ComfyNode):
                     multiline=True,
                     default=EMPTY_POINTS,
                     tooltip=(
-                        "Drag pairs as JSON in image pixels (x right, y down from the top-left corner): "
-                        '{"width": W, "height": H, "pairs": [{"handle": [x, y], "target": [x, y]}]}. '
-                        "width/height may be left out (the image's size is used). A list of "
-                        '[{"x": .., "y": ..}] points (handle, target, handle, target, ...) from other point '
-                        "editors is read too."
+                        "The drag pairs (and painted mask) that the canvas edits, as JSON in image pixels (x right, "
+                        'y down from the top-left corner): {"width": W, "height": H, "pairs": [{"handle": [x, y], '
+                        '"target": [x, y]}]}. It can be typed too; width/height may be left out. A list of '
+                        '[{"x": .., "y": ..}] points (handle, target, ...) from other point editors is read as well.'
                     ),
                 ),
                 io.Mask.Input(
                     "mask",
                     optional=True,
-                    tooltip="Region allowed to change (1 = editable), at the image's size. Without it, the whole image is editable.",
+                    tooltip=(
+                        "Region allowed to change (1 = editable), at the image's size; painting on the canvas refines it. "
+                        "Without it, the painted region is editable, or the whole image when nothing is painted."
+                    ),
                 ),
             ],
             outputs=[
                 io.Image.Output("image_out", display_name="image", tooltip="The input image, unchanged."),
                 DragPointsType.Output("drag_points", display_name="points", tooltip="The drag pairs, for FastDragWarp, PointEmbed and other drag nodes."),
-                io.Mask.Output("edit_mask", display_name="mask", tooltip="The editable region: the connected mask, or all ones when none is connected."),
+                io.Mask.Output(
+                    "edit_mask", display_name="mask",
+                    tooltip="The editable region: the connected mask refined by the painting, or the painting alone, or all ones.",
+                ),
             ],
         )
 
     @classmethod
     def execute(cls, image: torch.Tensor, points: str, mask: torch.Tensor | None = None) -> io.NodeOutput:
-        drag_points, mask = editor_outputs(image, points, mask)
-        return io.NodeOutput(image, drag_points, mask)
+        drag_points, edit_mask = editor_outputs(image, points, mask)
+        shown = {"drag_source": ui.PreviewImage(image[:1], cls=cls).values}
+        if mask is not None:
+            shown["drag_mask"] = ui.PreviewMask(mask[:1], cls=cls).values
+        return io.NodeOutput(image, drag_points, edit_mask, ui=shown)

@@ -1,5 +1,7 @@
 """What the FastDragWarp, BNNI and DragPointsEditor nodes compute, and every bad input they refuse."""
 
+import json
+
 import pytest
 import torch
 
@@ -181,3 +183,38 @@ def test_warp_and_bnni_leave_their_inputs_alone():
     assert torch.equal(latent, before)
     assert torch.equal(warped, warped_before)
     assert not torch.equal(filled[..., 0, 0], warped[..., 0, 0])
+
+
+def _runs(layer: torch.Tensor) -> list[int]:
+    flat = layer.flatten().tolist()
+    runs, i = [], 0
+    while i < len(flat):
+        j = i
+        while j < len(flat) and flat[j] == flat[i]:
+            j += 1
+        runs += [flat[i], j - i]
+        i = j
+    return runs
+
+
+def test_editor_applies_the_canvas_mask_edits():
+    image = torch.rand(1, 4, 6, 3)
+    edits = torch.zeros(4, 6, dtype=torch.int64)
+    edits[1, 1:4] = 1  # painted
+    edits[2, 2] = 2  # erased
+    doc = {"width": 6, "height": 4, "pairs": [{"handle": [1, 1], "target": [2, 2]}], "mask": {"runs": _runs(edits)}}
+    _, painted_only = editor_outputs(image, json.dumps(doc), None)
+    assert torch.equal(painted_only[0], (edits == 1).float())
+    base = torch.zeros(1, 4, 6)
+    base[:, 2:, :] = 1
+    _, refined = editor_outputs(image, json.dumps(doc), base)
+    expected = base.clone()
+    expected[0, 1, 1:4] = 1
+    expected[0, 2, 2] = 0
+    assert torch.equal(refined, expected)
+    doc["mask"]["runs"] = [1, 5]
+    assert "does not cover the 6×4 image (5 pixels)" in _error(editor_outputs, image, json.dumps(doc), None)
+    doc["mask"]["runs"] = [3, 24]
+    assert "does not cover" in _error(editor_outputs, image, json.dumps(doc), None)
+    doc["mask"] = {"runs": "x"}
+    assert "malformed" in _error(editor_outputs, image, json.dumps(doc), None)

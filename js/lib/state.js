@@ -1,0 +1,146 @@
+// The points editor's document: drag pairs and mask edits on one image, with undo and redo, and its
+// JSON form (the DRAG_POINTS document the node reads, plus the mask edits under "mask").
+//
+// JSON: {"width": W, "height": H, "pairs": [{"handle": [x, y], "target": [x, y]}, ...],
+//        "mask": {"runs": [value, count, ...]}}   (mask only when something was painted or erased)
+// A handle still waiting for its target is stored without "target", so the node reports it instead of
+// silently dropping it.
+
+import { clampToImage } from "./geometry.js";
+import { decodeRuns, encodeRuns, hasEdits, stampSegment } from "./mask.js";
+
+const HISTORY_LIMIT = 100;
+
+export class EditorState {
+  constructor(width, height) {
+    this.width = width;
+    this.height = height;
+    this.pairs = [];
+    this.edits = new Uint8Array(width * height);
+    this.undoStack = [];
+    this.redoStack = [];
+  }
+
+  /** Whether the last pair still waits for its target. */
+  get pending() {
+    const last = this.pairs[this.pairs.length - 1];
+    return Boolean(last && !last.target);
+  }
+
+  _snapshot() {
+    return { pairs: this.pairs.map((p) => ({ handle: [...p.handle], target: p.target ? [...p.target] : null })), edits: this.edits.slice() };
+  }
+
+  _restore(snapshot) {
+    this.pairs = snapshot.pairs;
+    this.edits = snapshot.edits;
+  }
+
+  /** Remember the current document so that the next change can be undone. */
+  record() {
+    this.undoStack.push(this._snapshot());
+    if (this.undoStack.length > HISTORY_LIMIT) this.undoStack.shift();
+    this.redoStack = [];
+  }
+
+  undo() {
+    if (!this.undoStack.length) return false;
+    this.redoStack.push(this._snapshot());
+    this._restore(this.undoStack.pop());
+    return true;
+  }
+
+  redo() {
+    if (!this.redoStack.length) return false;
+    this.undoStack.push(this._snapshot());
+    this._restore(this.redoStack.pop());
+    return true;
+  }
+
+  _inside(point) {
+    return clampToImage({ width: this.width, height: this.height }, point);
+  }
+
+  /** A click: a new handle, or the target of the handle waiting for one. Returns the pair index. */
+  addPoint(point) {
+    this.record();
+    if (this.pending) {
+      this.pairs[this.pairs.length - 1].target = this._inside(point);
+    } else {
+      this.pairs.push({ handle: this._inside(point), target: null });
+    }
+    return this.pairs.length - 1;
+  }
+
+  /** Move a marker; call record() once when a drag starts, not on every move. */
+  movePoint(pair, which, point) {
+    this.pairs[pair][which] = this._inside(point);
+  }
+
+  deletePair(pair) {
+    if (pair < 0 || pair >= this.pairs.length) return false;
+    this.record();
+    this.pairs.splice(pair, 1);
+    return true;
+  }
+
+  clearPoints() {
+    this.record();
+    this.pairs = [];
+  }
+
+  /** One step of a brush stroke (value PAINTED or ERASED); call record() once when a stroke starts. */
+  stroke(from, to, radius, value) {
+    return stampSegment(this.edits, this.width, this.height, from, to, radius, value);
+  }
+
+  clearMask() {
+    this.record();
+    this.edits = new Uint8Array(this.width * this.height);
+  }
+
+  /** The same document for an image of another size: points scaled, mask edits resampled (nearest). */
+  resized(width, height) {
+    const out = new EditorState(width, height);
+    const sx = width / this.width;
+    const sy = height / this.height;
+    const scale = (p) => (p ? out._inside([p[0] * sx, p[1] * sy]) : null);
+    out.pairs = this.pairs.map((p) => ({ handle: scale(p.handle), target: scale(p.target) }));
+    for (let y = 0; y < height; y++) {
+      const row = Math.min(this.height - 1, Math.floor((y + 0.5) / sy));
+      for (let x = 0; x < width; x++) {
+        out.edits[y * width + x] = this.edits[row * this.width + Math.min(this.width - 1, Math.floor((x + 0.5) / sx))];
+      }
+    }
+    return out;
+  }
+
+  toJSON() {
+    const round = (p) => [Math.round(p[0] * 100) / 100, Math.round(p[1] * 100) / 100];
+    const doc = {
+      width: this.width,
+      height: this.height,
+      pairs: this.pairs.map((p) => (p.target ? { handle: round(p.handle), target: round(p.target) } : { handle: round(p.handle) })),
+    };
+    if (hasEdits(this.edits)) doc.mask = { runs: encodeRuns(this.edits) };
+    return doc;
+  }
+
+  /** Read a document written by toJSON (or typed by hand); throws with a readable message if malformed. */
+  static fromJSON(doc) {
+    if (typeof doc === "string") doc = JSON.parse(doc);
+    const { width, height } = doc;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+      throw new Error("points: width and height must be positive whole numbers");
+    }
+    const state = new EditorState(width, height);
+    const point = (p) => (Array.isArray(p) && p.length === 2 && p.every(Number.isFinite) ? [p[0], p[1]] : null);
+    state.pairs = (doc.pairs || []).map((p, i) => {
+      const handle = point(p.handle);
+      if (!handle) throw new Error(`points: pair ${i + 1} has no valid handle`);
+      return { handle, target: p.target === undefined ? null : point(p.target) };
+    });
+    if (doc.mask) state.edits = decodeRuns(doc.mask.runs, width * height);
+    return state;
+  }
+}

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { PAINTED } from "../lib/mask.js";
+import { EditorState } from "../lib/state.js";
+
+test("clicks alternate handle and target; an unpaired handle is kept without target", () => {
+  const s = new EditorState(100, 80);
+  s.addPoint([10, 10]);
+  assert.ok(s.pending);
+  s.addPoint([20, 15]);
+  s.addPoint([50, 50]);
+  assert.deepEqual(s.toJSON(), { width: 100, height: 80, pairs: [{ handle: [10, 10], target: [20, 15] }, { handle: [50, 50] }] });
+});
+
+test("points are clamped into the image", () => {
+  const s = new EditorState(100, 80);
+  s.addPoint([-5, 200]);
+  const [x, y] = s.pairs[0].handle;
+  assert.ok(x === 0 && y > 79.99 && y < 80);
+});
+
+test("move, delete, clear, undo and redo", () => {
+  const s = new EditorState(100, 100);
+  s.addPoint([10, 10]);
+  s.addPoint([20, 20]);
+  s.addPoint([30, 30]);
+  s.addPoint([40, 40]);
+  s.record();
+  s.movePoint(0, "target", [25, 22]);
+  s.movePoint(0, "target", [26, 23]);  // one drag, many moves: one undo step
+  assert.deepEqual(s.pairs[0].target, [26, 23]);
+  assert.ok(s.deletePair(1));
+  assert.equal(s.pairs.length, 1);
+  assert.ok(s.undo());
+  assert.equal(s.pairs.length, 2);
+  assert.ok(s.undo());
+  assert.deepEqual(s.pairs[0].target, [20, 20]);
+  assert.ok(s.redo() && s.redo());
+  assert.equal(s.pairs.length, 1);
+  s.clearPoints();
+  assert.equal(s.pairs.length, 0);
+  assert.ok(s.undo());
+  assert.equal(s.pairs.length, 1);
+  assert.ok(!s.deletePair(5));
+});
+
+test("mask strokes are undoable and travel in the JSON", () => {
+  const s = new EditorState(64, 48);
+  s.record();
+  s.stroke([10, 10], [30, 20], 4, PAINTED);
+  const doc = JSON.parse(JSON.stringify(s.toJSON()));
+  assert.ok(doc.mask.runs.length > 0);
+  const back = EditorState.fromJSON(doc);
+  assert.deepEqual(back.edits, s.edits);
+  assert.deepEqual(back.toJSON(), doc);
+  assert.ok(s.undo());
+  assert.equal(s.toJSON().mask, undefined);
+});
+
+test("JSON round trip of pairs and refusal of malformed documents", () => {
+  const doc = { width: 512, height: 384, pairs: [{ handle: [1.5, 2.25], target: [100, 200] }] };
+  assert.deepEqual(EditorState.fromJSON(JSON.stringify(doc)).toJSON(), doc);
+  assert.throws(() => EditorState.fromJSON({ width: 0, height: 5, pairs: [] }), /positive whole numbers/);
+  assert.throws(() => EditorState.fromJSON({ width: 5, height: 5, pairs: [{ handle: [1] }] }), /pair 1 has no valid handle/);
+});
+
+test("a new image size rescales points and mask edits", () => {
+  const s = new EditorState(100, 50);
+  s.addPoint([10, 10]);
+  s.addPoint([50, 25]);
+  s.record();
+  s.stroke([0, 0], [0, 0], 3, PAINTED);
+  const r = s.resized(200, 100);
+  assert.deepEqual(r.pairs[0], { handle: [20, 20], target: [100, 50] });
+  assert.equal(r.edits[0], PAINTED);
+  assert.equal(r.edits[199], 0);
+});

@@ -1,0 +1,208 @@
+// Browser test of the points editor canvas against a running ComfyUI with this pack (real frontend).
+// Usage: node tests/browser/points_editor.mjs SERVER_URL IMAGE_NAME ARTIFACTS_DIR
+// IMAGE_NAME is a 256x192 image in ComfyUI's input folder. Exits non-zero on the first failed check;
+// screenshots of the canvas go to ARTIFACTS_DIR. Run by tests/integration/test_points_editor_browser.py.
+
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+import { chromium } from "playwright-core";
+
+const [url, imageName, artifacts] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+const page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+const errors = [];
+// Errors thrown by this pack's frontend code (the frontend's own occasional errors are not ours to test).
+page.on("pageerror", (e) => { if (/drag_points_editor|\/lib\/(state|mask|geometry|warp_preview)\.js/.test(e.stack ?? "")) errors.push(`${e}\n${e.stack}`); });
+
+async function shot(name) {
+  const box = await page.evaluate(() => {
+    const r = window.__dragEditorNode.dragEditor.canvas.getBoundingClientRect();
+    return { x: r.x, y: r.y, width: r.width, height: r.height };
+  });
+  await page.screenshot({ path: join(artifacts, `${name}.png`), clip: box });
+}
+
+/** Page coordinates of image point [x, y] on the editor's canvas. */
+async function at(point) {
+  return page.evaluate(([x, y]) => {
+    const editor = window.__dragEditorNode.dragEditor;
+    const r = editor.canvas.getBoundingClientRect();
+    const view = editor._view();
+    return [r.x + x * view.scale + view.offsetX, r.y + y * view.scale + view.offsetY];
+  }, point);
+}
+
+async function click(point, button = "left") {
+  const [x, y] = await at(point);
+  await page.mouse.click(x, y, { button });
+  await page.waitForTimeout(80); // at a person's pace: separate clicks, not a double click
+}
+
+async function drag(from, to, steps = 8) {
+  const [x0, y0] = await at(from);
+  const [x1, y1] = await at(to);
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  await page.mouse.move(x1, y1, { steps });
+  await page.mouse.up();
+  await page.waitForTimeout(80);
+}
+
+const documentOf = () => page.evaluate(() => JSON.parse(window.__dragEditorNode.widgets.find((w) => w.name === "points").value));
+const close = (a, b, tolerance = 1.5) => Math.abs(a - b) <= tolerance;
+
+try {
+  // A fresh ComfyUI user gets the template browser and then the default workflow; skip both.
+  await fetch(`${url}/settings/Comfy.TutorialCompleted`, { method: "POST", body: "true" });
+  await page.goto(url);
+  await page.waitForFunction(() => window.app?.graph && window.LiteGraph, null, { timeout: 90000 });
+  await page.waitForTimeout(1500); // let the startup workflow finish loading before replacing it
+
+  // Graph: LoadImage -> DragPointsEditor -> FastDragWarp (on an empty latent) and the mask and holes as images.
+  await page.evaluate((name) => {
+    const { app, LiteGraph } = window;
+    const g = app.graph;
+    g.clear();
+    const add = (type, pos) => { const n = LiteGraph.createNode(type); n.pos = pos; g.add(n); return n; };
+    const load = add("LoadImage", [20, 40]);
+    load.widgets.find((w) => w.name === "image").value = name;
+    const editor = add("DragPointsEditor", [330, 40]);
+    editor.setSize([520, 620]);
+    load.connect(0, editor, 0);
+    const latent = add("EmptyLatentImage", [900, 40]);
+    latent.widgets.find((w) => w.name === "width").value = 256;
+    latent.widgets.find((w) => w.name === "height").value = 192;
+    const warp = add("FastDragWarp", [900, 260]);
+    latent.connect(0, warp, 0);
+    editor.connect(1, warp, 1);
+    editor.connect(2, warp, 2);
+    for (const [slotNode, slot, y, prefix] of [[editor, 2, 460, "editor_mask"], [warp, 1, 640, "warp_holes"]]) {
+      const toImage = add("MaskToImage", [1150, y]);
+      slotNode.connect(slot, toImage, 0);
+      const save = add("SaveImage", [1350, y]);
+      save.widgets.find((w) => w.name === "filename_prefix").value = prefix;
+      toImage.connect(0, save, 0);
+    }
+    window.__dragEditorNode = editor;
+    app.canvas.ds.offset = [0, 0];
+    app.canvas.ds.scale = 1;
+    g.setDirtyCanvas(true, true);
+  }, imageName);
+
+  // The canvas shows the upstream LoadImage file before any run.
+  await page.waitForFunction(() => window.__dragEditorNode.dragEditor.image?.img.naturalWidth === 256, null, { timeout: 30000 });
+  await page.waitForTimeout(300);
+
+  // Two pairs by mouse, move one target, delete the other pair (right click on its handle).
+  await click([80, 90]);
+  await click([120, 95]);
+  await click([180, 60]);
+  await click([170, 120]);
+  let doc = await documentOf();
+  assert.equal(doc.width, 256);
+  assert.equal(doc.pairs.length, 2);
+  assert.ok(close(doc.pairs[0].handle[0], 80) && close(doc.pairs[0].handle[1], 90) && close(doc.pairs[1].target[1], 120), JSON.stringify(doc));
+  await drag([120, 95], [130, 100]);
+  await click([180, 60], "right");
+  doc = await documentOf();
+  assert.equal(doc.pairs.length, 1, JSON.stringify(doc));
+  assert.ok(close(doc.pairs[0].target[0], 130) && close(doc.pairs[0].target[1], 100), JSON.stringify(doc));
+
+  // Paint the editable region with a wide brush.
+  await page.evaluate(() => {
+    const editor = window.__dragEditorNode.dragEditor;
+    editor.setMode("paint");
+    editor.brush = 40;
+  });
+  for (const y of [70, 100, 130]) await drag([40, y], [170, y]);
+  await page.evaluate(() => window.__dragEditorNode.dragEditor.setMode("points"));
+  doc = await documentOf();
+  assert.ok(doc.mask?.runs?.length > 0, "the painting is stored with the points");
+  const shown = await page.evaluate(() => Array.from(window.__dragEditorNode.dragEditor.shownMask()));
+  assert.equal(shown.length, 256 * 192);
+  assert.equal(shown[100 * 256 + 100], 1);
+  assert.equal(shown[10 * 256 + 10], 0);
+  await shot("1_points_and_mask");
+
+  // Undo the last stroke and redo it.
+  await page.keyboard.press("Control+z");
+  assert.notDeepEqual((await documentOf()).mask, doc.mask);
+  await page.keyboard.press("Control+y");
+  assert.deepEqual(await documentOf(), doc);
+
+  // Save the workflow and load it back: the canvas comes back exactly.
+  const saved = await page.evaluate(() => window.app.graph.serialize());
+  const editorNode = saved.nodes.find((n) => n.type === "DragPointsEditor");
+  assert.deepEqual(JSON.parse(editorNode.widgets_values[0]), doc);
+  await page.evaluate(async (workflow) => {
+    await window.app.loadGraphData(workflow);
+    window.__dragEditorNode = window.app.graph._nodes.find((n) => n.type === "DragPointsEditor");
+  }, saved);
+  await page.waitForFunction(() => window.__dragEditorNode.dragEditor?.image?.img.naturalWidth === 256, null, { timeout: 30000 });
+  const reloaded = await page.evaluate(() => window.__dragEditorNode.dragEditor.state.toJSON());
+  assert.deepEqual(JSON.parse(JSON.stringify(reloaded)), doc);
+  await shot("2_reloaded");
+
+  // Queue: the MASK output is exactly what is shown, and the points reach FastDragWarp.
+  async function run() {
+    return page.evaluate(async () => {
+      const { app } = window;
+      const api = app.api ?? (await import("/scripts/api.js")).api;
+      const queued = await app.queuePrompt(0, 1);
+      const id = queued?.prompt_id ?? (await (await api.fetchApi("/queue")).json()).queue_running?.[0]?.[1];
+      for (let i = 0; i < 600; i++) {
+        const history = await (await api.fetchApi("/history?max_items=1")).json();
+        const entry = Object.values(history)[0];
+        if (entry?.status?.completed || entry?.status?.status_str === "error") {
+          if (id && Object.keys(history)[0] !== id) { await new Promise((r) => setTimeout(r, 100)); continue; }
+          return entry;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("the prompt did not finish");
+    });
+  }
+  async function imageOf(entry, prefix) {
+    const item = Object.values(entry.outputs).flatMap((o) => o.images || []).find((i) => i.filename.startsWith(prefix));
+    return page.evaluate(async (it) => {
+      const img = new Image();
+      img.src = `/view?${new URLSearchParams({ filename: it.filename, subfolder: it.subfolder, type: it.type })}`;
+      await img.decode();
+      const c = document.createElement("canvas");
+      c.width = img.naturalWidth;
+      c.height = img.naturalHeight;
+      const ctx = c.getContext("2d");
+      ctx.drawImage(img, 0, 0);
+      const data = ctx.getImageData(0, 0, c.width, c.height).data;
+      return Array.from({ length: c.width * c.height }, (_, i) => (data[4 * i] > 127 ? 1 : 0));
+    }, item);
+  }
+  const first = await run();
+  assert.equal(first.status.status_str, "success", JSON.stringify(first.status));
+  assert.deepEqual(await imageOf(first, "editor_mask"), shown, "the MASK output is the mask shown on the canvas");
+  const holes = await imageOf(first, "warp_holes");
+  assert.ok(holes.some((v) => v), "FastDragWarp moved content: the points arrived");
+
+  // Moving a point changes the widget, so a re-queue runs the editor again with the new points.
+  await drag([130, 100], [100, 140]);
+  const second = await run();
+  assert.notDeepEqual(await imageOf(second, "warp_holes"), holes, "the re-queue used the moved point");
+
+  // Preview toggle: FastDrag's warp of the image, redrawn as points move.
+  await page.evaluate(() => document.querySelector("[data-action=preview]").click());
+  await page.waitForTimeout(200);
+  const status = await page.evaluate(() => window.__dragEditorNode.dragEditor.status.textContent);
+  assert.match(status, /^preview: \d+ ms$/);
+  await shot("3_preview");
+  console.log(`ok: points, move, delete, paint, undo/redo, save/reload, MASK and DRAG_POINTS outputs, re-queue, preview (${status})`);
+  assert.deepEqual(errors, [], errors.join("\n"));
+} catch (error) {
+  await page.screenshot({ path: join(artifacts, "failure.png") }).catch(() => {});
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
