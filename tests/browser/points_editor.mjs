@@ -1,6 +1,8 @@
 // Browser test of the points editor canvas against a running ComfyUI with this pack (real frontend).
-// Usage: node tests/browser/points_editor.mjs SERVER_URL IMAGE_NAME ARTIFACTS_DIR
-// IMAGE_NAME is a 256x192 image in ComfyUI's input folder. Exits non-zero on the first failed check;
+// Usage: node tests/browser/points_editor.mjs SERVER_URL IMAGE_NAME ARTIFACTS_DIR [litegraph|vue]
+// IMAGE_NAME is a 256x192 image in ComfyUI's input folder, and ALPHA_NAME (IMAGE_NAME with "_alpha"
+// before ".png") the same size with transparency, whose LoadImage MASK is connected at the end; the last argument picks the node renderer
+// (the classic litegraph canvas, or the frontend's Vue-rendered "Nodes 2.0"). Exits non-zero on the first failed check;
 // screenshots of the canvas go to ARTIFACTS_DIR. Run by tests/integration/test_points_editor_browser.py.
 
 import assert from "node:assert/strict";
@@ -9,7 +11,7 @@ import { join } from "node:path";
 
 import { chromium } from "playwright-core";
 
-const [url, imageName, artifacts] = process.argv.slice(2);
+const [url, imageName, artifacts, renderer = "litegraph"] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
 const page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
@@ -51,12 +53,47 @@ async function drag(from, to, steps = 8) {
   await page.waitForTimeout(80);
 }
 
+async function run() {
+  return page.evaluate(async () => {
+    const { app } = window;
+    const api = app.api ?? (await import("/scripts/api.js")).api;
+    const queued = await app.queuePrompt(0, 1);
+    const id = queued?.prompt_id ?? (await (await api.fetchApi("/queue")).json()).queue_running?.[0]?.[1];
+    for (let i = 0; i < 600; i++) {
+      const history = await (await api.fetchApi("/history?max_items=1")).json();
+      const entry = Object.values(history)[0];
+      if (entry?.status?.completed || entry?.status?.status_str === "error") {
+        if (id && Object.keys(history)[0] !== id) { await new Promise((r) => setTimeout(r, 100)); continue; }
+        return entry;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("the prompt did not finish");
+  });
+}
+async function imageOf(entry, prefix) {
+  const item = Object.values(entry.outputs).flatMap((o) => o.images || []).find((i) => i.filename.startsWith(prefix));
+  return page.evaluate(async (it) => {
+    const img = new Image();
+    img.src = `/view?${new URLSearchParams({ filename: it.filename, subfolder: it.subfolder, type: it.type })}`;
+    await img.decode();
+    const c = document.createElement("canvas");
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const ctx = c.getContext("2d");
+    ctx.drawImage(img, 0, 0);
+    const data = ctx.getImageData(0, 0, c.width, c.height).data;
+    return Array.from({ length: c.width * c.height }, (_, i) => (data[4 * i] > 127 ? 1 : 0));
+  }, item);
+}
+
 const documentOf = () => page.evaluate(() => JSON.parse(window.__dragEditorNode.widgets.find((w) => w.name === "points").value));
 const close = (a, b, tolerance = 1.5) => Math.abs(a - b) <= tolerance;
 
-try {
+async function main() {
   // A fresh ComfyUI user gets the template browser and then the default workflow; skip both.
   await fetch(`${url}/settings/Comfy.TutorialCompleted`, { method: "POST", body: "true" });
+  await fetch(`${url}/settings/Comfy.VueNodes.Enabled`, { method: "POST", body: String(renderer === "vue") });
   await page.goto(url);
   await page.waitForFunction(() => window.app?.graph && window.LiteGraph, null, { timeout: 90000 });
   await page.waitForTimeout(1500); // let the startup workflow finish loading before replacing it
@@ -91,6 +128,27 @@ try {
     app.canvas.ds.scale = 1;
     g.setDirtyCanvas(true, true);
   }, imageName);
+
+  const rendered = await page.evaluate(() => {
+    const el = window.__dragEditorNode.dragEditor.element;
+    return document.body.contains(el) && el.getBoundingClientRect().height > 0;
+  });
+  if (!rendered) {
+    // This frontend's renderer does not show custom DOM widgets (the Vue "Nodes 2.0" renderer of
+    // frontend 1.27): the points stay editable as JSON in the node's text widget. Check that path.
+    assert.equal(renderer, "vue", "the classic renderer must show the canvas");
+    await page.evaluate(() => {
+      const widget = window.__dragEditorNode.widgets.find((w) => w.name === "points");
+      widget.value = JSON.stringify({ width: 256, height: 192, pairs: [{ handle: [80, 90], target: [130, 100] }] });
+    });
+    const entry = await run();
+    assert.equal(entry.status.status_str, "success", JSON.stringify(entry.status));
+    assert.ok((await imageOf(entry, "warp_holes")).some((v) => v), "typed points reach FastDragWarp");
+    assert.ok((await imageOf(entry, "editor_mask")).every((v) => v === 1), "no painting: the whole image is editable");
+    await page.screenshot({ path: join(artifacts, "vue_json_fallback.png") });
+    console.log("ok: the canvas is not rendered by this renderer; typed JSON points work");
+    return;
+  }
 
   // The canvas shows the upstream LoadImage file before any run.
   await page.waitForFunction(() => window.__dragEditorNode.dragEditor.image?.img.naturalWidth === 256, null, { timeout: 30000 });
@@ -147,39 +205,6 @@ try {
   await shot("2_reloaded");
 
   // Queue: the MASK output is exactly what is shown, and the points reach FastDragWarp.
-  async function run() {
-    return page.evaluate(async () => {
-      const { app } = window;
-      const api = app.api ?? (await import("/scripts/api.js")).api;
-      const queued = await app.queuePrompt(0, 1);
-      const id = queued?.prompt_id ?? (await (await api.fetchApi("/queue")).json()).queue_running?.[0]?.[1];
-      for (let i = 0; i < 600; i++) {
-        const history = await (await api.fetchApi("/history?max_items=1")).json();
-        const entry = Object.values(history)[0];
-        if (entry?.status?.completed || entry?.status?.status_str === "error") {
-          if (id && Object.keys(history)[0] !== id) { await new Promise((r) => setTimeout(r, 100)); continue; }
-          return entry;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error("the prompt did not finish");
-    });
-  }
-  async function imageOf(entry, prefix) {
-    const item = Object.values(entry.outputs).flatMap((o) => o.images || []).find((i) => i.filename.startsWith(prefix));
-    return page.evaluate(async (it) => {
-      const img = new Image();
-      img.src = `/view?${new URLSearchParams({ filename: it.filename, subfolder: it.subfolder, type: it.type })}`;
-      await img.decode();
-      const c = document.createElement("canvas");
-      c.width = img.naturalWidth;
-      c.height = img.naturalHeight;
-      const ctx = c.getContext("2d");
-      ctx.drawImage(img, 0, 0);
-      const data = ctx.getImageData(0, 0, c.width, c.height).data;
-      return Array.from({ length: c.width * c.height }, (_, i) => (data[4 * i] > 127 ? 1 : 0));
-    }, item);
-  }
   const first = await run();
   assert.equal(first.status.status_str, "success", JSON.stringify(first.status));
   assert.deepEqual(await imageOf(first, "editor_mask"), shown, "the MASK output is the mask shown on the canvas");
@@ -191,14 +216,43 @@ try {
   const second = await run();
   assert.notDeepEqual(await imageOf(second, "warp_holes"), holes, "the re-queue used the moved point");
 
+  // A connected MASK (LoadImage of a transparent image: mask = 1 - alpha) is shown after a run and can be refined.
+  await page.evaluate((name) => {
+    const editor = window.__dragEditorNode;
+    editor.dragEditor.change(() => editor.dragEditor.state.clearMask());
+    const load = window.app.graph._nodes.find((n) => n.type === "LoadImage");
+    load.widgets.find((w) => w.name === "image").value = name;
+    load.connect(1, editor, 1);
+  }, imageName.replace(/\.png$/, "_alpha.png"));
+  const third = await run();
+  assert.equal(third.status.status_str, "success", JSON.stringify(third.status));
+  await page.waitForFunction(() => window.__dragEditorNode.dragEditor.baseMask !== null, null, { timeout: 10000 });
+  const base = await page.evaluate(() => Array.from(window.__dragEditorNode.dragEditor.shownMask()));
+  assert.deepEqual(await imageOf(third, "editor_mask"), base, "the connected mask is shown as it is output");
+  assert.equal(base[100 * 256 + 100], 1);
+  assert.equal(base[20 * 256 + 20], 0);
+  await page.evaluate(() => { const e = window.__dragEditorNode.dragEditor; e.setMode("erase"); e.brush = 30; });
+  await drag([150, 80], [190, 80]);
+  await page.evaluate(() => window.__dragEditorNode.dragEditor.setMode("points"));
+  const refined = await page.evaluate(() => Array.from(window.__dragEditorNode.dragEditor.shownMask()));
+  assert.equal(refined[80 * 256 + 170], 0, "erased");
+  assert.equal(refined[100 * 256 + 100], 1, "kept");
+  const fourth = await run();
+  assert.deepEqual(await imageOf(fourth, "editor_mask"), refined, "the refined mask is what the node outputs");
+  await shot("4_connected_mask_refined");
+
   // Preview toggle: FastDrag's warp of the image, redrawn as points move.
   await page.evaluate(() => document.querySelector("[data-action=preview]").click());
   await page.waitForTimeout(200);
   const status = await page.evaluate(() => window.__dragEditorNode.dragEditor.status.textContent);
   assert.match(status, /^preview: \d+ ms$/);
   await shot("3_preview");
-  console.log(`ok: points, move, delete, paint, undo/redo, save/reload, MASK and DRAG_POINTS outputs, re-queue, preview (${status})`);
+  console.log(`ok: points, move, delete, paint, undo/redo, save/reload, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview (${status})`);
   assert.deepEqual(errors, [], errors.join("\n"));
+}
+
+try {
+  await main();
 } catch (error) {
   await page.screenshot({ path: join(artifacts, "failure.png") }).catch(() => {});
   console.error(error);
