@@ -40,6 +40,19 @@ def mask_edits(points_json: str, width: int, height: int) -> Tensor | None:
     return torch.repeat_interleave(values, counts).to(torch.uint8).view(height, width)
 
 
+def awaiting_points(points_json: str) -> bool:
+    """Whether the document is a points editor's still being filled in: no pair yet, or a handle
+    waiting for its target (the node then still shows its image on the canvas)."""
+    try:
+        doc = json.loads(points_json)
+    except (json.JSONDecodeError, TypeError):
+        return False
+    pairs = doc.get("pairs") if isinstance(doc, dict) else None
+    if not isinstance(pairs, list):
+        return False
+    return not pairs or (isinstance(pairs[-1], dict) and "target" not in pairs[-1])
+
+
 def editor_outputs(image: Tensor, points_json: str, mask: Tensor | None) -> tuple[DragPoints, Tensor]:
     """Parse the points placed on ``image`` ([B, H, W, C]) and pick the editable-region MASK.
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import torch
 from comfy_api.v0_0_2 import io, ui
 
-from ..drag.editor import editor_outputs
+from ..drag.editor import awaiting_points, editor_outputs
+from ..drag.errors import DragInputError
 from .types import CATEGORY, DragPoints as DragPointsType
 
 EMPTY_POINTS = '{"pairs": []}'
@@ -59,8 +60,16 @@ class DragPointsEditor(io.ComfyNode):
 
     @classmethod
     def execute(cls, image: torch.Tensor, points: str, mask: torch.Tensor | None = None) -> io.NodeOutput:
-        drag_points, edit_mask = editor_outputs(image, points, mask)
         shown = {"drag_source": ui.PreviewImage(image[:1], cls=cls).values}
         if mask is not None:
             shown["drag_mask"] = ui.PreviewMask(mask[:1], cls=cls).values
+        try:
+            drag_points, edit_mask = editor_outputs(image, points, mask)
+        except DragInputError as error:
+            if not awaiting_points(points):
+                raise
+            # Points are still being placed: show the image on the canvas (an image that reaches this
+            # node only through other nodes appears there only after a run) and stop what depends on
+            # the points, with the reason.
+            return io.NodeOutput(image, None, None, ui=shown, block_execution=f"DragPointsEditor: {error}")
         return io.NodeOutput(image, drag_points, edit_mask, ui=shown)

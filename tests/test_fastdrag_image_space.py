@@ -218,3 +218,12 @@ def test_editor_applies_the_canvas_mask_edits():
     assert "does not cover" in _error(editor_outputs, image, json.dumps(doc), None)
     doc["mask"] = {"runs": "x"}
     assert "malformed" in _error(editor_outputs, image, json.dumps(doc), None)
+
+
+def test_documents_still_being_filled_in_are_recognised():
+    from drag_editing_pack_under_test.drag.editor import awaiting_points
+
+    assert awaiting_points('{"pairs": []}')
+    assert awaiting_points('{"width": 6, "height": 4, "pairs": [{"handle": [1, 1]}]}')
+    assert not awaiting_points('{"pairs": [{"handle": [1, 1], "target": [2, 2]}]}')
+    assert not awaiting_points("not json") and not awaiting_points("[]") and not awaiting_points('{"x": 1}')

@@ -14,7 +14,10 @@ from comfy_server import PACK_NAME, ExecutionFailed, quick_test
 from drag_editing_pack_under_test.drag.fastdrag.image_space import fill_holes, warp_latent
 from drag_editing_pack_under_test.drag.points import DragPoints
 
-OUR_NODES = ["DragPointsEditor", "FastDragWarp", "BNNI"]
+OUR_NODES = [
+    "DragPointsEditor", "FastDragWarp", "BNNI", "FastDragInvert", "FastDragKSampler", "FastDragConsistency",
+    "LoadLightningDrag", "AppearanceEncode", "PointEmbed", "DragKSampler",
+]
 POINTS = {"width": 256, "height": 192, "pairs": [{"handle": [100, 90], "target": [140, 84]}, {"handle": [60, 130], "target": [52, 140]}]}
 
 
@@ -82,6 +85,17 @@ def test_warp_and_bnni_run_in_comfyui_and_match_the_method_code(comfy, latent_fi
 
     again = comfy.run(_prompt(name, POINTS))
     assert torch.equal(load(comfy.fetch(again["outputs"]["9"]["latents"][0]))["latent_tensor"], saved)
+
+
+def test_editor_without_points_yet_shows_its_image_and_stops_what_needs_points(comfy, latent_file):
+    # ComfyUI shows the blocked nodes' reason ("Execution Blocked: DragPointsEditor: points: no drag
+    # pairs ...") as an error toast; the prompt itself completes without running them.
+    name, _ = latent_file
+    outputs = comfy.run(_prompt(name, {"pairs": []}))["outputs"]
+    assert "9" not in outputs and "11" not in outputs  # nothing that needs the points ran
+    source = outputs["5"]["drag_source"][0]  # the canvas still receives the image and the mask
+    assert Image.open(io.BytesIO(comfy.fetch(source))).size == (256, 192)
+    assert outputs["5"]["drag_mask"]
 
 
 def test_bad_input_is_reported_and_comfyui_keeps_working(comfy, latent_file):
