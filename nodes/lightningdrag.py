@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import comfy.samplers
 from comfy_api.v0_0_2 import io
 
 from ..drag.lightningdrag.guidance import DECAYS, DEFAULT_DECAY
@@ -96,8 +97,6 @@ class PointEmbed(io.ComfyNode):
 class DragKSampler(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        import comfy.samplers
-
         return io.Schema(
             node_id="DragKSampler",
             display_name="LightningDrag KSampler",
