@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import torch
 from torch import Tensor
 
 DECAYS = ("none", "linear", "square", "cubic", "inv_square")
