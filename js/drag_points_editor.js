@@ -104,6 +104,7 @@ class PointsCanvas {
     button("Clear mask", "Remove the painting", () => this.change(() => this.state.clearMask()));
     this.previewButton = button("Preview", "Show where content moves (FastDrag's warp of the image)", () => {
       this.preview = !this.preview;
+      this.previewButton.style.background = this.preview ? "#2a5d9f" : "#333";
       this._previewCache = null;
       this.draw();
     });
@@ -120,6 +121,7 @@ class PointsCanvas {
     this.keys.setAttribute("aria-label", "points editor keyboard");
     this.keys.style.cssText = "position:absolute;width:1px;height:1px;opacity:0;pointer-events:none";
     this.keys.addEventListener("keydown", (e) => this._key(e));
+    this.keys.addEventListener("input", () => { this.keys.value = ""; });
     this.status = document.createElement("div");
     this.status.style.cssText = "min-height:14px;opacity:0.8";
     root.style.position = "relative";
