@@ -12,7 +12,7 @@ import node_helpers
 import torch
 from comfy.ldm.modules.attention import optimized_attention
 
-from ..drag.checks import LATENT_FACTOR, as_mask_batch
+from ..drag.checks import LATENT_FACTOR, as_mask_batch, check_mask_fits
 from ..drag.errors import DragInputError
 from ..drag.fastdrag.inversion import vp_latent
 from ..drag.lightningdrag.attention import AppearanceBank, AppearanceRecorder, PointEmbeds, sampling_patches
@@ -62,7 +62,7 @@ def embed(models: LightningDragModels, points: DragPoints, mask: torch.Tensor | 
         if mask is None:
             raise DragInputError("mask: anchors are placed around the mask; connect the mask, or set anchors to 0.")
         mask = as_mask_batch(mask)
-        points.check_size(mask.shape[-1], mask.shape[-2], "the mask")
+        check_mask_fits(mask, points, mask.shape[0])
         points = with_border_anchors(points, mask[0], anchors)
     comfy.model_management.load_models_gpu([models.points])
     net = models.points.model

@@ -142,17 +142,16 @@ def _conditional_rows(x: Tensor, chunks: list[int], add: Tensor) -> Tensor:
     return torch.cat([part + add if kind == 0 else part for part, kind in zip(parts, chunks)])
 
 
-def _level(embeds: PointEmbeds, extra_options: dict, tokens: int) -> int:
-    shape = extra_options.get("activations_shape")
+def _level(embeds: PointEmbeds, extra_options: dict) -> int:
+    """The point-embedding level at the resolution of the calling block (``activations_shape``)."""
+    hw = tuple(extra_options["activations_shape"][-2:])
     for level, (handle, _) in enumerate(embeds.levels):
-        h, w = handle.shape[-2:]
-        if (shape is not None and tuple(shape[-2:]) == (h, w)) or (shape is None and h * w == tokens):
+        if tuple(handle.shape[-2:]) == hw:
             return level
     sizes = [tuple(h.shape[-2:]) for h, _ in embeds.levels]
     raise DragInputError(
-        f"point embeds: a UNet block works at {tuple(shape[-2:]) if shape is not None else tokens} but the point "
-        f"embeddings have sizes {sizes} (made for a {embeds.width}×{embeds.height} image). Run PointEmbed at the "
-        "size of the image being edited."
+        f"point embeds: a UNet block works at {hw} but the point embeddings have sizes {sizes} (made for a "
+        f"{embeds.width}×{embeds.height} image). Run PointEmbed at the size of the image being edited."
     )
 
 
@@ -194,7 +193,7 @@ def sampling_patches(
 
     def point_replace(q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
         key = block_key(extra_options)
-        level = _level(embeds, extra_options, q.shape[1])
+        level = _level(embeds, extra_options)
         handle, target = (on((level, i), e, q).flatten(2).transpose(1, 2) for i, e in enumerate(embeds.levels[level]))
         p_target, p_handle = weights.point_term(key, target), weights.point_term(key, handle)
         chunks = list(extra_options.get("cond_or_uncond", [0]))

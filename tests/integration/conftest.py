@@ -60,29 +60,23 @@ def comfy(comfy_root, test_models, tmp_path_factory):
     server.stop()
 
 
-TINY_CHECKPOINT = "rand_sd15_tiny.safetensors"
+def _checkpoint(comfy_root: Path, name: str, flags: str) -> str:
+    """``name`` if it is in the ComfyUI checkpoints folder, else skip with how to make it."""
+    if not (comfy_root / "models" / "checkpoints" / name).is_file():
+        pytest.skip(
+            f"no {name} in {comfy_root}/models/checkpoints; make it with "
+            f"shared/tools/make_rand_sd15.py {flags} (comfy-up.sh does)"
+        )
+    return name
 
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(comfy_root):
-    """A tiny random-weight SD1.5 checkpoint in the ComfyUI checkpoints folder (shared/tools/make_rand_sd15.py --tiny)."""
-    if not (comfy_root / "models" / "checkpoints" / TINY_CHECKPOINT).is_file():
-        pytest.skip(
-            f"no {TINY_CHECKPOINT} in {comfy_root}/models/checkpoints; make it with "
-            "shared/tools/make_rand_sd15.py --tiny (comfy-up.sh does)"
-        )
-    return TINY_CHECKPOINT
-
-
-TINY_INPAINT_CHECKPOINT = "rand_sd15_tiny_inpaint.safetensors"
+    """A tiny random-weight SD1.5 checkpoint (shared/tools/make_rand_sd15.py --tiny)."""
+    return _checkpoint(comfy_root, "rand_sd15_tiny.safetensors", "--tiny")
 
 
 @pytest.fixture(scope="session")
 def tiny_inpaint_checkpoint(comfy_root):
     """A tiny random-weight SD1.5 inpainting checkpoint (make_rand_sd15.py --tiny --inpaint)."""
-    if not (comfy_root / "models" / "checkpoints" / TINY_INPAINT_CHECKPOINT).is_file():
-        pytest.skip(
-            f"no {TINY_INPAINT_CHECKPOINT} in {comfy_root}/models/checkpoints; make it with "
-            "shared/tools/make_rand_sd15.py --tiny --inpaint (comfy-up.sh does)"
-        )
-    return TINY_INPAINT_CHECKPOINT
+    return _checkpoint(comfy_root, "rand_sd15_tiny_inpaint.safetensors", "--tiny --inpaint")
