@@ -8,44 +8,43 @@ editable region. With neither, the whole image is editable.
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from .checks import as_mask_batch, check_mask_fits
 from .errors import DragInputError
-from .points import DragPoints
+from .points import DragPoints, read_document
 
 UNTOUCHED, PAINTED, ERASED = 0, 1, 2
 
 
-def mask_edits(points_json: str, width: int, height: int) -> Tensor | None:
-    """The canvas's mask edits in ``points_json`` as [height, width] uint8 (0/1/2), or None if there are none."""
-    try:
-        doc = json.loads(points_json)
-    except (json.JSONDecodeError, TypeError):
-        return None  # DragPoints.from_json reports the malformed document
+def mask_edits(doc: Any, width: int, height: int) -> Tensor | None:
+    """The canvas's mask edits in the parsed points document ``doc`` as [height, width] uint8 (0/1/2),
+    or None if there are none."""
     if not isinstance(doc, dict) or not doc.get("mask"):
         return None
     runs = doc["mask"].get("runs") if isinstance(doc["mask"], dict) else None
     if not isinstance(runs, list) or len(runs) % 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in runs):
         raise DragInputError("points: the painted mask ('mask': {'runs': [...]}) is malformed; clear the mask in the editor and paint it again.")
-    values, counts = torch.tensor(runs[0::2], dtype=torch.int64), torch.tensor(runs[1::2], dtype=torch.int64)
-    if len(runs) == 0 or bool((values < 0).any() | (values > 2).any() | (counts <= 0).any()) or int(counts.sum()) != width * height:
+    values, counts = runs[0::2], runs[1::2]
+    covered = sum(c for c in counts if c > 0)
+    if not runs or any(v not in (UNTOUCHED, PAINTED, ERASED) for v in values) or any(c <= 0 for c in counts) or covered != width * height:
+        shown = f"{covered} pixels" if covered < 10**12 else "a pixel count far beyond any image"
         raise DragInputError(
-            f"points: the painted mask does not cover the {width}×{height} image ({int(counts.sum()) if len(runs) else 0} pixels); "
+            f"points: the painted mask does not cover the {width}×{height} image ({shown}); "
             "clear the mask in the editor and paint it again."
         )
-    return torch.repeat_interleave(values, counts).to(torch.uint8).view(height, width)
+    return torch.repeat_interleave(torch.tensor(values, dtype=torch.uint8), torch.tensor(counts)).view(height, width)
 
 
 def awaiting_points(points_json: str) -> bool:
     """Whether the document is a points editor's still being filled in: no pair yet, or a handle
     waiting for its target (the node then still shows its image on the canvas)."""
     try:
-        doc = json.loads(points_json)
-    except (json.JSONDecodeError, TypeError):
+        doc = read_document(points_json)
+    except DragInputError:
         return False
     pairs = doc.get("pairs") if isinstance(doc, dict) else None
     if not isinstance(pairs, list):
@@ -61,9 +60,10 @@ def editor_outputs(image: Tensor, points_json: str, mask: Tensor | None) -> tupl
     all ones ([1, H, W]: everything editable) when nothing was painted either.
     """
     batch, height, width = image.shape[:3]
-    points = DragPoints.from_json(points_json, width=width, height=height)
+    doc = read_document(points_json)
+    points = DragPoints.from_document(doc, width=width, height=height)
     points.check_size(width, height, "the image")
-    edits = mask_edits(points_json, width, height)
+    edits = mask_edits(doc, width, height)
     if mask is None:
         if edits is None:
             return points, torch.ones((1, height, width), dtype=torch.float32)

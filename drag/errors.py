@@ -7,3 +7,9 @@ class DragInputError(ValueError):
     ComfyUI shows the message of an exception raised by a node in its error dialog, so the text is
     written for a person wiring a workflow, not for a programmer.
     """
+
+
+# ComfyUI shows an error as "<module>.<class>: message", and it imports a node pack under a module
+# named after the pack's folder path, which would put a path of the user's disk in front of every
+# message. Give the type one short, stable name instead.
+DragInputError.__module__ = "drag_editing"

@@ -96,19 +96,17 @@ class DragPoints:
         form, or an object without "width"/"height"); a size in the document wins (compare it with the
         image through :meth:`check_size`).
         """
-        try:
-            doc = json.loads(text)
-        except (json.JSONDecodeError, TypeError) as e:
-            raise DragInputError(
-                f"points: the JSON could not be read ({e}). Expected a document like {_JSON_EXAMPLE}."
-            ) from None
+        return cls.from_document(read_document(text), width, height)
+
+    @classmethod
+    def from_document(cls, doc: Any, width: int | None = None, height: int | None = None) -> DragPoints:
+        """:meth:`from_json` on an already parsed document (see :func:`read_document`)."""
         if isinstance(doc, dict):
             return cls._from_object(doc, width, height)
         if isinstance(doc, list):
             return cls._from_point_list(doc, width, height)
         raise DragInputError(
-            f"points: expected a JSON object or list, got {type(doc).__name__} {text!r:.60}. "
-            f"Expected a document like {_JSON_EXAMPLE}."
+            f"points: expected a JSON object or list, got a {type(doc).__name__}. Expected a document like {_JSON_EXAMPLE}."
         )
 
     @classmethod
@@ -175,9 +173,34 @@ class DragPoints:
             )
 
 
+MAX_SIZE = 1 << 16
+"""The largest image side, in pixels, a points document may name."""
+
+
+def read_document(text: str) -> Any:
+    """The parsed points document; every way a text can fail to be JSON becomes a :class:`DragInputError`."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        problem = f"the JSON could not be read ({e})"
+    except ValueError as e:  # e.g. an integer with more digits than Python converts
+        problem = f"the JSON has a value that cannot be read ({e})"
+    except RecursionError:
+        problem = "the JSON is nested too deeply"
+    except TypeError:
+        problem = f"expected JSON text, got {type(text).__name__}"
+    raise DragInputError(f"points: {problem}. Expected a document like {_JSON_EXAMPLE}.") from None
+
+
+def _digits(n: int) -> int:
+    """How many decimal digits ``n`` has (without converting it: Python refuses to for huge ones)."""
+    return max(1, int(abs(n).bit_length() * 0.30103) + 1)
+
+
 def _check_size_value(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise DragInputError(f"points: image {name} must be a positive whole number of pixels, got {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_SIZE:
+        shown = f"a number of {_digits(value)} digits" if isinstance(value, int) and value > MAX_SIZE else repr(value)
+        raise DragInputError(f"points: image {name} must be a whole number of pixels from 1 to {MAX_SIZE}, got {shown}.")
 
 
 def _read_size(value: Any, name: str) -> int:
@@ -198,7 +221,12 @@ def _read_point(value: Any, where: str) -> Point:
         raise DragInputError(f"points: {where} must be [x, y] or {{\"x\": x, \"y\": y}}, got {value!r:.60}.")
     for c in coords:
         if isinstance(c, bool) or not isinstance(c, (int, float)):
-            raise DragInputError(f"points: {where} has a coordinate {c!r} that is not a number.")
+            raise DragInputError(f"points: {where} has a coordinate {c!r:.60} that is not a number.")
+        if isinstance(c, int) and abs(c) > MAX_SIZE:
+            raise DragInputError(
+                f"points: {where} has a coordinate of {_digits(c)} digits, far outside any image; "
+                "coordinates are image pixels."
+            )
     x, y = float(coords[0]), float(coords[1])
     if not (math.isfinite(x) and math.isfinite(y)):
         raise DragInputError(f"points: {where} is ({x}, {y}); coordinates must be finite numbers.")

@@ -1,13 +1,15 @@
 // The DragPointsEditor node's canvas: place handle -> target pairs and paint the editable region on
 // the image, with undo/redo and a FastDrag warp preview. The node's `points` widget holds the
-// document (js/lib/state.js), so it is saved in the workflow and changing it re-runs the node.
-// Geometry, history, brush and preview live in js/lib (tested with `node --test js/tests`).
+// document (js/lib/state.js), so it is saved in the workflow and changing it re-runs the node; the
+// widget itself is hidden wherever the canvas shows, and the document stays reachable as text through
+// the canvas's JSON view and by pasting. Geometry, history, brush and preview live in js/lib (tested
+// with `node --test js/tests`).
 
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { fitView, hitTest, insideImage, toCanvas, toImage } from "./lib/geometry.js";
 import { ERASED, PAINTED, composite, hasEdits } from "./lib/mask.js";
-import { EditorState } from "./lib/state.js";
+import { EditorState, documentText } from "./lib/state.js";
 import { warpPreview } from "./lib/warp_preview.js";
 
 const NODE = "DragPointsEditor";
@@ -16,7 +18,8 @@ const HANDLE_COLOUR = "#e5484d";
 const TARGET_COLOUR = "#3e9bff";
 const HELP =
   "Points: click the content to move, then where it goes; drag a marker to move it; right click a marker to " +
-  "delete its pair. Paint / Erase: brush the editable region. Ctrl+Z undo, Ctrl+Y redo, Delete removes the last pair.";
+  "delete its pair. Paint / Erase: brush the editable region. Ctrl+Z undo, Ctrl+Y redo, Delete removes the last pair, " +
+  "Ctrl+V pastes points as JSON (JSON shows them as text).";
 
 /** The /view URL of an image a LoadImage-like node names ("sub/name.png [input]"). */
 function viewURL(value) {
@@ -29,6 +32,25 @@ function viewURL(value) {
     type: match[2] || "input",
   });
   return api.apiURL(`/view?${params}`);
+}
+
+/** Whether this frontend's Vue node renderer shows DOM widgets such as the canvas (from 1.29.3 on; 1.27
+ * shows only its own widget types there, so the points stay editable as text in that renderer). */
+function vueRendererShowsCanvas() {
+  const version = window.__COMFYUI_FRONTEND_VERSION__;
+  if (typeof version !== "string") return true;
+  const [major, minor, patch] = version.split(".").map((part) => parseInt(part, 10) || 0);
+  return major > 1 || (major === 1 && (minor > 29 || (minor === 29 && patch >= 3)));
+}
+
+/** Hide the `points` text widget (its value is still saved and sent): `hidden` for the LiteGraph renderer
+ * (and both renderers from 1.58), `options.hidden` for the Vue renderer before 1.58, and no height, since
+ * the LiteGraph renderer of 1.27 still gives a hidden widget room. Set before the node joins the graph. */
+function hideTextWidget(widget) {
+  widget.hidden = true;
+  widget.computeSize = () => [0, -4];
+  widget.options ??= {};
+  widget.options.hidden = vueRendererShowsCanvas();
 }
 
 function savedURL(item) {
@@ -108,13 +130,17 @@ class PointsCanvas {
       this._previewCache = null;
       this.draw();
     });
+    this.jsonButton = button("JSON", "Show the points as JSON text, to copy them or to type and paste pairs (Ctrl+Enter or leaving the box applies)", () => {
+      this.setJSONView(this.jsonView.style.display === "none");
+    });
     this.canvas = document.createElement("canvas");
     this.canvas.title = HELP;
     this.canvas.style.cssText = "flex:1;min-height:160px;width:100%;background:#111;outline:none;touch-action:none";
     this.canvas.addEventListener("pointerdown", (e) => this._down(e));
     this.canvas.addEventListener("pointermove", (e) => this._move(e));
     this.canvas.addEventListener("pointerup", (e) => this._up(e));
-    this.canvas.addEventListener("contextmenu", (e) => e.preventDefault());
+    // Right click deletes a pair here, so neither the browser's nor the node's context menu opens.
+    this.canvas.addEventListener("contextmenu", (e) => { e.preventDefault(); e.stopPropagation(); });
     // Keys go to an invisible input focused by clicks on the canvas: ComfyUI's graph undo and
     // litegraph's shortcuts leave keys typed into inputs alone, so Ctrl+Z undoes the canvas, not the graph.
     this.keys = document.createElement("input");
@@ -122,13 +148,63 @@ class PointsCanvas {
     this.keys.style.cssText = "position:absolute;width:1px;height:1px;opacity:0;pointer-events:none";
     this.keys.addEventListener("keydown", (e) => this._key(e));
     this.keys.addEventListener("input", () => { this.keys.value = ""; });
+    this.keys.addEventListener("paste", (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+      this.applyText(e.clipboardData?.getData("text/plain") ?? "");
+    });
+    // The document as text, collapsed until asked for: the node's own text widget stays hidden.
+    this.jsonView = document.createElement("textarea");
+    this.jsonView.className = "drag-points-json";
+    this.jsonView.spellcheck = false;
+    this.jsonView.style.cssText = "display:none;height:90px;resize:vertical;font:11px monospace;background:#1b1b1b;color:#ddd;border:1px solid #555";
+    this.jsonView.addEventListener("change", () => this.applyText(this.jsonView.value));
+    this.jsonView.addEventListener("keydown", (e) => {
+      e.stopPropagation(); // typing here is text, not graph shortcuts
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) this.applyText(this.jsonView.value);
+    });
     this.status = document.createElement("div");
     this.status.style.cssText = "min-height:14px;opacity:0.8";
     root.style.position = "relative";
-    root.append(bar, this.canvas, this.status, this.keys);
+    root.append(bar, this.canvas, this.jsonView, this.status, this.keys);
     new ResizeObserver(() => this.draw()).observe(this.canvas);
     this.setMode("points");
     return root;
+  }
+
+  setJSONView(open) {
+    this.jsonView.style.display = open ? "block" : "none";
+    this.jsonButton.style.background = open ? "#2a5d9f" : "#333";
+    if (open) this._showText();
+  }
+
+  _showText() {
+    if (this.jsonView.style.display === "none" || document.activeElement === this.jsonView) return;
+    try {
+      const doc = JSON.parse(this.widget.value);
+      this.jsonView.value = doc && typeof doc === "object" && !Array.isArray(doc) ? documentText(doc) : this.widget.value;
+    } catch {
+      this.jsonView.value = this.widget.value; // shown as typed, so it can be fixed
+    }
+  }
+
+  /** Apply a typed or pasted document (or another pack's point list) as one undoable step. */
+  applyText(text) {
+    if (!text.trim()) return;
+    try {
+      if (this.state) {
+        this.state.replaceWith(text);
+        this._commit();
+      } else {
+        JSON.parse(text); // no image yet: keep the document for when it arrives
+        this.widget.value = text;
+        this.widget.callback?.(text);
+        this.syncFromWidget();
+      }
+      this.status.textContent = "";
+    } catch (error) {
+      this.status.textContent = `points JSON: ${error.message}`;
+    }
   }
 
   setMode(mode) {
@@ -145,6 +221,7 @@ class PointsCanvas {
     if (img && this.state && (this.state.width !== img.naturalWidth || this.state.height !== img.naturalHeight)) {
       this.state = this.state.resized(img.naturalWidth, img.naturalHeight);
     }
+    this._showText();
     this._previewCache = null;
     this.draw();
   }
@@ -176,6 +253,7 @@ class PointsCanvas {
       this.widget.value = value;
       this.widget.callback?.(value);
     }
+    this._showText();
     this._previewCache = null;
     this.draw();
     this.node.setDirtyCanvas?.(true, true);
@@ -397,6 +475,7 @@ app.registerExtension({
     nodeType.prototype.onNodeCreated = function () {
       const result = created?.apply(this, arguments);
       const widget = this.widgets.find((w) => w.name === "points");
+      hideTextWidget(widget);
       const editor = new PointsCanvas(this, widget);
       this.dragEditor = editor;
       this.addDOMWidget("canvas", "drag_points_canvas", editor.element, { serialize: false, getMinHeight: () => 300 });

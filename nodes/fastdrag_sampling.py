@@ -16,7 +16,7 @@ from comfy.patcher_extension import WrappersMP
 
 from ..drag.errors import DragInputError
 from ..drag.fastdrag.inversion import sample_fastdrag_inversion, vp_latent
-from ..drag.fastdrag.kv import DragKV, KVRecorder, check_latent, consistency_patches
+from ..drag.fastdrag.kv import ConsistencyPatch, DragKV, KVRecorder, check_latent
 from ..drag.fastdrag.schedule import TRAIN_TIMESTEPS, fastdrag_timesteps
 from .comfy_sampling import empty_prompt, latent_samples, progress_callback
 
@@ -69,11 +69,22 @@ def invert(model, latent: dict, positive: list, steps: int, strength: float, off
 
 
 def with_consistency(model, kv: DragKV):
-    """A clone of ``model`` whose sampling reuses ``kv``'s self-attention keys and values (any sampler node)."""
-    patch, outer_sample = consistency_patches(kv)
+    """A clone of ``model`` whose sampling reuses ``kv``'s self-attention keys and values (any sampler node).
+
+    Other nodes' patches stay and run with it; a second FastDrag record is refused, since both would
+    set the same layers' keys and values and only the last would count.
+    """
+    installed = model.model_options.get("transformer_options", {}).get("patches", {}).get("attn1_patch", [])
+    if any(isinstance(p, ConsistencyPatch) for p in installed):
+        raise DragInputError(
+            "model: it already reuses the keys and values of a FastDrag inversion (a FastDragConsistency node is "
+            "upstream). Two records would set the same self-attention layers; give this node the model from before "
+            "that FastDragConsistency, or turn consistency off here."
+        )
+    patch = ConsistencyPatch(kv)
     patched = model.clone()
     patched.set_model_attn1_patch(patch)
-    patched.add_wrapper_with_key(WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, outer_sample)
+    patched.add_wrapper_with_key(WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, patch.outer_sample)
     return patched
 
 

@@ -124,14 +124,21 @@ class DragKSampler(io.ComfyNode):
                 io.Combo.Input("sampler_name", options=sampler_names(), default="ddim", tooltip="Official: ddim, or lcm with the LCM-LoRA."),
                 io.Combo.Input("scheduler", options=list(comfy.samplers.SCHEDULER_NAMES), default="ddim_uniform", tooltip="Official: ddim_uniform for DDIM; simple for LCM (with ModelSamplingDiscrete lcm)."),
                 io.Int.Input("candidates", default=1, min=1, max=16, tooltip="How many results to make (a batch; the official UI makes 4)."),
+                io.Conditioning.Input(
+                    "positive", optional=True,
+                    tooltip=(
+                        "Text conditioning of the main UNet, e.g. with a ControlNet applied (ControlNetApplyAdvanced). Default: the "
+                        "empty prompt the appearance was encoded with (official). Both CFG halves use it; they differ in the points only."
+                    ),
+                ),
             ],
             outputs=[io.Latent.Output("edited", display_name="latent", tooltip="The edited latent(s): decode with VAEDecode.")],
         )
 
     @classmethod
     def execute(cls, model, lightning_drag, appearance, point_embeds, clip_vision_output, vae, image, mask, seed, steps,
-                point_guidance, decay, sampler_name, scheduler, candidates) -> io.NodeOutput:
+                point_guidance, decay, sampler_name, scheduler, candidates, positive=None) -> io.NodeOutput:
         return io.NodeOutput(ld.drag_sample(
             model, lightning_drag, appearance, point_embeds, vae, image, mask, clip_vision_output, seed, steps,
-            point_guidance, decay, sampler_name, scheduler, candidates,
+            point_guidance, decay, sampler_name, scheduler, candidates, positive,
         ))

@@ -5,7 +5,7 @@ management (device, dtype policy, offloading).
   diffusers key map; its 24 absent keys (an output head and the tail of its last transformer block
   that nothing reads) are zero-filled, so no weight is left uninitialised;
 * the point embedding network and the attention weights are plain modules in ModelPatchers; the
-  attention weights ride along with the sampling model (``set_additional_models``).
+  attention weights ride along with the sampling model (the patches name them in ``models()``).
 """
 
 from __future__ import annotations

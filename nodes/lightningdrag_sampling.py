@@ -3,6 +3,8 @@ management, and the edit is sampled by ComfyUI's samplers on a patched clone of 
 
 from __future__ import annotations
 
+import logging
+
 import comfy.model_management
 import comfy.model_sampling
 import comfy.sample
@@ -19,14 +21,13 @@ from ..drag.lightningdrag.attention import AppearanceBank, AppearanceRecorder, P
 from ..drag.lightningdrag.augment import with_border_anchors
 from ..drag.lightningdrag.checks import check_edit_inputs, check_image_embeds
 from ..drag.lightningdrag.guidance import point_cfg_function
+from ..drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 from ..drag.lightningdrag.noise_prior import noise_prior
+from ..drag.model_patches import current_replace, describe, install_replace, module_of
 from ..drag.lightningdrag.point_net import embed_points
 from ..drag.points import DragPoints
 from .comfy_sampling import empty_prompt, latent_samples, progress_callback
 from .lightningdrag_models import LightningDragModels
-
-PATCH_KEY = "lightning_drag"
-
 
 def _compute_dtype(patcher) -> torch.dtype:
     model = patcher.model
@@ -88,8 +89,8 @@ def _check_model(model, models: LightningDragModels) -> None:
         )
 
 
-def _inpaint_conditioning(conditioning: list, vae, image: torch.Tensor, mask: torch.Tensor, latent_hw) -> list:
-    """The empty-prompt conditioning with the official inpainting channels: the mask (1 = editable,
+def inpaint_conditioning(conditioning: list, vae, image: torch.Tensor, mask: torch.Tensor, latent_hw) -> list:
+    """The text conditioning with the official inpainting channels: the mask (1 = editable,
     binarised at 0.5, nearest to the latent grid) and the latent of the image greyed where editable."""
     editable = (mask >= 0.5).float()
     masked = torch.where(editable[..., None].bool(), torch.full_like(image[..., :3], 0.5), image[..., :3])
@@ -98,46 +99,107 @@ def _inpaint_conditioning(conditioning: list, vae, image: torch.Tensor, mask: to
     return node_helpers.conditioning_set_values(conditioning, {"concat_latent_image": masked_latent, "concat_mask": latent_mask})
 
 
-def drag_sample(
-    model, models: LightningDragModels, appearance: AppearanceBank, embeds: PointEmbeds, vae, image: torch.Tensor,
-    mask: torch.Tensor, clip_vision_output, seed: int, steps: int, point_guidance: float, decay: str,
-    sampler_name: str, scheduler: str, candidates: int,
-) -> dict:
-    """LightningDrag's edit: ``candidates`` samples of the source with the points followed."""
-    _check_model(model, models)
-    source = appearance.source
-    h, w = source.shape[-2:]
-    mask = check_edit_inputs(embeds, tuple(source.shape), image, mask)
-    image_embeds = check_image_embeds(getattr(clip_vision_output, "image_embeds", None))
+def _self_attentions(patcher) -> dict:
+    """The self-attention module of each of the 16 transformer blocks (what ``to_k`` / ``to_v`` the bank goes through)."""
+    unet = patcher.get_model_object("diffusion_model")
+    stacks = {"input": unet.input_blocks, "middle": [unet.middle_block], "output": unet.output_blocks}
+    found = {}
+    for block in TRANSFORMER_BLOCKS:
+        kind, number = block.key
+        transformer = next(m for m in stacks[kind][number] if hasattr(m, "transformer_blocks"))
+        found[block.key] = transformer.transformer_blocks[0].attn1
+    return found
 
-    positive = _inpaint_conditioning(appearance.conditioning, vae, image, mask, (h, w))
+
+def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, extra_options: dict) -> torch.Tensor:
+    return optimized_attention(q, k, v, extra_options["n_heads"], attn_precision=extra_options.get("attn_precision"), transformer_options=extra_options)
+
+
+ATTENTION_MAP_READERS = {"comfy_extras.nodes_sag": "SelfAttentionGuidance"}
+"""Modules whose self-attention replacement reads the attention probabilities as an h×w map of the image."""
+
+
+def _refuse_incompatible(model) -> None:
+    for block in TRANSFORMER_BLOCKS:
+        other = current_replace(model, "attn1", block.key)
+        reader = ATTENTION_MAP_READERS.get(module_of(other)) if other is not None else None
+        if reader is not None:
+            raise DragInputError(
+                f"model: {reader} replaced the self-attention of block {block.key} ({describe(other)}) to read its "
+                "attention map as a picture of the image. LightningDrag adds the source image's appearance to the keys "
+                f"of that attention, so the map would no longer be one. Remove {reader} from the model given to "
+                "DragKSampler (PerturbedAttentionGuidance works with it)."
+            )
+
+
+def patched_model(model, models: LightningDragModels, appearance: AppearanceBank, embeds: PointEmbeds,
+                  image_embeds: torch.Tensor, point_guidance: float, decay: str):
+    """A clone of the inpainting ``model`` that is LightningDrag's main UNet: the appearance bank, point terms
+    and IP-Adapter in its attention, and point-following CFG, each chained with what other nodes installed."""
+    _check_model(model, models)
+    _refuse_incompatible(model)
     weights = models.attention.model
-    bank_patch, point_replace, ip_replace = sampling_patches(
-        weights, appearance, embeds, weights.image_tokens(image_embeds[:1]), optimized_attention,
+    self_attention, cross_attention = sampling_patches(
+        weights, appearance, embeds, weights.image_tokens(image_embeds[:1]), _attention,
+        {key: (lambda r, attn=attn: (attn.to_k(r), attn.to_v(r))) for key, attn in _self_attentions(model).items()},
+        owners=(models.attention,),
     )
     patched = model.clone()
-    patched.set_model_attn1_patch(bank_patch)
-    for (block, number), fn in point_replace.items():
-        patched.set_model_attn1_replace(fn, block, number)
-    for (block, number), fn in ip_replace.items():
-        patched.set_model_attn2_replace(fn, block, number)
-    patched.set_additional_models(PATCH_KEY, [models.attention])
-    cfg = 1.0
+    for key in self_attention:
+        install_replace(patched, "attn1", key, self_attention[key])
+        install_replace(patched, "attn2", key, cross_attention[key])
     if point_guidance > 1.0:
-        patched.set_model_sampler_cfg_function(point_cfg_function(point_guidance, decay), disable_cfg1_optimization=True)
-        cfg = point_guidance
+        other = patched.model_options.get("sampler_cfg_function")
+        if other is not None:
+            logging.info(f"DragKSampler: point guidance runs through the CFG function already on the model, {describe(other)}")
+        patched.set_model_sampler_cfg_function(point_cfg_function(point_guidance, decay, other), disable_cfg1_optimization=True)
+    return patched
 
+
+def sampling_sigmas(patched, sampler_name: str, scheduler: str, steps: int) -> tuple[torch.Tensor, bool]:
+    """The schedule, and whether it ends at alphas_cumprod[0] as the official DDIMScheduler
+    (set_alpha_to_one=False) does, rather than at sigma 0."""
     sampling = patched.get_model_object("model_sampling")
     sigmas = comfy.samplers.calculate_sigmas(sampling, scheduler, steps).cpu()
     ends_at_alpha0 = sampler_name == "ddim" and isinstance(sampling, comfy.model_sampling.ModelSamplingDiscrete) and len(sampling.sigmas) == 1000
-    if ends_at_alpha0:  # the official DDIMScheduler (set_alpha_to_one=False) ends at alphas_cumprod[0], not at sigma 0
+    if ends_at_alpha0:
         sigmas[-1] = float(sampling.sigmas[0])
+    return sigmas, ends_at_alpha0
+
+
+def start_latent(patched, source: torch.Tensor, candidates: int, seed: int, first_sigma: float) -> torch.Tensor:
+    """``candidates`` copies of the source latent with the official noise prior (noised to t = 999,
+    read at the schedule's first sigma), in the LATENT's units."""
     start = source.repeat(candidates, 1, 1, 1)
     noise = comfy.sample.prepare_noise(start, seed)
-    x = noise_prior(patched.model.process_latent_in(start), noise, float(sampling.sigma_max), float(sigmas[0]))
+    sigma_max = float(patched.get_model_object("model_sampling").sigma_max)
+    return patched.model.process_latent_out(noise_prior(patched.model.process_latent_in(start), noise, sigma_max, first_sigma))
+
+
+def drag_sample(
+    model, models: LightningDragModels, appearance: AppearanceBank, embeds: PointEmbeds, vae, image: torch.Tensor,
+    mask: torch.Tensor, clip_vision_output, seed: int, steps: int, point_guidance: float, decay: str,
+    sampler_name: str, scheduler: str, candidates: int, positive: list | None = None,
+) -> dict:
+    """LightningDrag's edit: ``candidates`` samples of the source with the points followed. ``positive``:
+    the main UNet's text conditioning (by default the empty prompt the appearance was encoded with)."""
+    source = appearance.source
+    mask = check_edit_inputs(embeds, tuple(source.shape), image, mask)
+    image_embeds = check_image_embeds(getattr(clip_vision_output, "image_embeds", None))
+    patched = patched_model(model, models, appearance, embeds, image_embeds, point_guidance, decay)
+    text = appearance.conditioning if positive is None else positive
+    conditioning = inpaint_conditioning(text, vae, image, mask, tuple(source.shape[-2:]))
+    return sample_patched(patched, source, conditioning, seed, steps, point_guidance, sampler_name, scheduler, candidates)
+
+
+def sample_patched(patched, source: torch.Tensor, conditioning: list, seed: int, steps: int, point_guidance: float,
+                   sampler_name: str, scheduler: str, candidates: int) -> dict:
+    """Sample the edit on a :func:`patched_model` from the noise prior of the ``source`` latent."""
+    sigmas, ends_at_alpha0 = sampling_sigmas(patched, sampler_name, scheduler, steps)
+    x = start_latent(patched, source, candidates, seed, float(sigmas[0]))
+    cfg = point_guidance if point_guidance > 1.0 else 1.0
     out = comfy.sample.sample_custom(
-        patched, torch.zeros_like(start), cfg, comfy.samplers.sampler_object(sampler_name), sigmas, positive, positive,
-        patched.model.process_latent_out(x), callback=progress_callback(patched, len(sigmas) - 1),
-        disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed,
+        patched, torch.zeros_like(x), cfg, comfy.samplers.sampler_object(sampler_name), sigmas, conditioning, conditioning,
+        x, callback=progress_callback(patched, len(sigmas) - 1), disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed,
     )
     return {"samples": vp_latent(out, sigmas[-1]) if ends_at_alpha0 else out}

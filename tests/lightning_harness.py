@@ -19,11 +19,16 @@ import torch.nn.functional as F
 from drag_editing_pack_under_test.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 
 
-def attention(q, k, v, heads):
+def heads_attention(q, k, v, heads):
     """ComfyUI's attention contract: [B, T, H·D] in, [B, T, H·D] out (before ``to_out``)."""
     b = q.shape[0]
     split = lambda t: t.reshape(b, -1, heads, t.shape[-1] // heads).transpose(1, 2)  # noqa: E731
     return F.scaled_dot_product_attention(split(q), split(k), split(v)).transpose(1, 2).reshape(b, -1, q.shape[-1])
+
+
+def attention(q, k, v, extra_options):
+    """The kernel our patches get (``optimized_attention`` with the block's heads in the nodes)."""
+    return heads_attention(q, k, v, extra_options["n_heads"])
 
 
 def _module(unet, path):
@@ -68,8 +73,13 @@ class _ComfyProcessor:
             context = value = encoder_hidden_states
             replace = self.state.attn2_replace.get(self.key)
         q, k, v = attn.to_q(n), attn.to_k(context), attn.to_v(value)
-        out = replace(q, k, v, extra) if replace else attention(q, k, v, attn.heads)
+        out = replace(q, k, v, extra) if replace else heads_attention(q, k, v, attn.heads)
         return attn.to_out[1](attn.to_out[0](out))
+
+
+def projections(unet) -> dict:
+    """Each block's self-attention ``to_k`` / ``to_v``, as the nodes hand them to the bank."""
+    return {block.key: (lambda r, a=t.attn1: (a.to_k(r), a.to_v(r))) for block, t in transformer_blocks(unet)}
 
 
 def install_comfy_style(unet, latent_hw) -> ComfyStyle:
@@ -105,7 +115,7 @@ class _OfficialSelf:
         target = torch.where(uc[:, None, None], torch.zeros_like(target), target)
         k = k + torch.cat([target, handle], dim=1)
         q = q + target
-        return attn.to_out[1](attn.to_out[0](attention(q, k, v, attn.heads)))
+        return attn.to_out[1](attn.to_out[0](heads_attention(q, k, v, attn.heads)))
 
 
 class _OfficialIP:
@@ -115,9 +125,9 @@ class _OfficialIP:
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, **kwargs):
         text, ip = encoder_hidden_states[:, :-4], encoder_hidden_states[:, -4:]
         q = attn.to_q(hidden_states)
-        out = attention(q, attn.to_k(text), attn.to_v(text), attn.heads)
+        out = heads_attention(q, attn.to_k(text), attn.to_v(text), attn.heads)
         weights, i = self.store["weights"], str(self.block.processor_index)
-        out = out + attention(q, weights.to_k_ip[i](ip), weights.to_v_ip[i](ip), attn.heads)
+        out = out + heads_attention(q, weights.to_k_ip[i](ip), weights.to_v_ip[i](ip), attn.heads)
         return attn.to_out[1](attn.to_out[0](out))
 
 

@@ -32,11 +32,12 @@ def appearance_unet(widths, seed: int = 0) -> UNet2DConditionModel:
     return UNet2DConditionModel(**config).eval()
 
 
-def write_release(folder: Path, widths, seed: int = 0) -> Path:
-    """The release folder with random weights; returns ``folder``."""
+def write_release(folder: Path, widths, seed: int = 0, appearance_dtype: torch.dtype = torch.float32) -> Path:
+    """The release folder with random weights (the appearance encoder stored as ``appearance_dtype``); returns ``folder``."""
     (folder / "appearance_encoder").mkdir(parents=True, exist_ok=True)
     (folder / "point_embedding").mkdir(parents=True, exist_ok=True)
-    state = {k: v.contiguous() for k, v in appearance_unet(widths, seed).state_dict().items() if k not in release.APPEARANCE_ABSENT_KEYS}
+    unet = appearance_unet(widths, seed)
+    state = {k: v.to(appearance_dtype).contiguous() for k, v in unet.state_dict().items() if k not in release.APPEARANCE_ABSENT_KEYS}
     save_file(state, str(folder / release.APPEARANCE_FILE))
     torch.manual_seed(seed + 1)
     net = PointEmbeddingNet()

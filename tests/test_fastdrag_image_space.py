@@ -218,6 +218,15 @@ def test_editor_applies_the_canvas_mask_edits():
     assert "does not cover" in _error(editor_outputs, image, json.dumps(doc), None)
     doc["mask"] = {"runs": "x"}
     assert "malformed" in _error(editor_outputs, image, json.dumps(doc), None)
+    for runs in ([1, 10**30], [1, -24, 1, 48], [0, 24 + 2**64, 0, -(2**64)]):  # counts that would overflow a tensor
+        doc["mask"] = {"runs": runs}
+        assert _error(editor_outputs, image, json.dumps(doc), None).startswith("points: the painted mask does not cover")
+
+
+def test_editor_documents_that_are_not_json_name_the_input():
+    image = torch.rand(1, 4, 6, 3)
+    for text in ('{"pairs": [' + "[" * 60_000, '{"width": 6, "height": 4, "pairs": [], "n": 1' + "0" * 5000 + "}"):
+        assert _error(editor_outputs, image, text, None).startswith("points: ")
 
 
 def test_documents_still_being_filled_in_are_recognised():
@@ -227,3 +236,4 @@ def test_documents_still_being_filled_in_are_recognised():
     assert awaiting_points('{"width": 6, "height": 4, "pairs": [{"handle": [1, 1]}]}')
     assert not awaiting_points('{"pairs": [{"handle": [1, 1], "target": [2, 2]}]}')
     assert not awaiting_points("not json") and not awaiting_points("[]") and not awaiting_points('{"x": 1}')
+    assert not awaiting_points('{"pairs": [], "n": 1' + "0" * 5000 + "}") and not awaiting_points("[" * 100_000)

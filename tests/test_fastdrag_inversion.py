@@ -11,7 +11,7 @@ import torch
 import diffusers_harness as H
 from drag_editing_pack_under_test.drag.errors import DragInputError
 from drag_editing_pack_under_test.drag.fastdrag.inversion import sample_fastdrag_inversion, vp_latent
-from drag_editing_pack_under_test.drag.fastdrag.kv import KVRecorder, check_latent, check_schedule, consistency_patches
+from drag_editing_pack_under_test.drag.fastdrag.kv import ConsistencyPatch, KVRecorder, check_latent, check_schedule
 from drag_editing_pack_under_test.drag.fastdrag.schedule import fastdrag_timesteps, inversion_step_count, leading_timesteps
 
 STEPS, STRENGTH = 10, 0.7
@@ -126,7 +126,8 @@ def _invert_and_record(unet, model, z0, timesteps, inversion_sigmas, sampling_si
 
 
 def _sample_with(unet, model, kv, x, sampling_sigmas):
-    patch, outer_sample = consistency_patches(kv)
+    patch = ConsistencyPatch(kv)
+    outer_sample = patch.outer_sample
     H.install(unet, lambda block: H.PatchedSelfAttention(block, [patch], model.options))
     return outer_sample(lambda noise, latent, sampler, sigmas: H.sample_euler(model, x, sigmas), None, x, None, sampling_sigmas)
 
@@ -226,7 +227,7 @@ def test_recorder_keeps_only_the_positive_chunk_and_only_decoder_blocks():
 @pytest.mark.parametrize("chunks", [[0], [1], [0, 1], [1, 0]])
 def test_patch_gives_every_chunk_the_record_of_the_current_step(chunks):
     kv = _tiny_record()
-    patch, _ = consistency_patches(kv)
+    patch = ConsistencyPatch(kv)
     n = torch.randn(2 * len(chunks), 4, 5)
     _, context, value = patch(n, n, n, {"block": ("output", 4), "block_index": 0, "sigmas": torch.full((n.shape[0],), 2.0), "cond_or_uncond": chunks})
     assert context is value
@@ -236,7 +237,7 @@ def test_patch_gives_every_chunk_the_record_of_the_current_step(chunks):
 
 
 def test_patch_leaves_other_blocks_alone():
-    patch, _ = consistency_patches(_tiny_record())
+    patch = ConsistencyPatch(_tiny_record())
     n = torch.randn(2, 4, 5)
     for block in (("input", 4), ("middle", 0), ("output", 9)):
         out = patch(n, n, n, {"block": block, "sigmas": torch.ones(2), "cond_or_uncond": [0]})
@@ -245,7 +246,7 @@ def test_patch_leaves_other_blocks_alone():
 
 def test_offloaded_record_is_used_the_same_way():
     kv = _tiny_record(storage="cpu")
-    patch, _ = consistency_patches(kv)
+    patch = ConsistencyPatch(kv)
     n = torch.randn(2, 4, 5)
     _, context, _ = patch(n, n, n, {"block": ("output", 4), "sigmas": torch.full((2,), 3.0), "cond_or_uncond": [0]})
     assert torch.equal(context, kv.states[(4, 0)][0])
@@ -256,7 +257,8 @@ def test_offloaded_record_is_used_the_same_way():
 
 def test_run_checks_the_schedule_before_and_every_evaluation_after():
     kv = _tiny_record()
-    patch, outer_sample = consistency_patches(kv)
+    patch = ConsistencyPatch(kv)
+    outer_sample = patch.outer_sample
     n = torch.randn(2, 4, 5)
 
     def run(sigmas, evaluated, latent_shape=(2, 4, 2, 2)):
@@ -281,7 +283,7 @@ def test_run_checks_the_schedule_before_and_every_evaluation_after():
 
 
 def test_patch_refuses_a_latent_of_another_size():
-    patch, _ = consistency_patches(_tiny_record())
+    patch = ConsistencyPatch(_tiny_record())
     n = torch.randn(2, 9, 5)
     with pytest.raises(DragInputError, match="gets 2 latent\\(s\\) with 9 positions .* holds 2 with 4 positions"):
         patch(n, n, n, {"block": ("output", 4), "sigmas": torch.ones(2), "cond_or_uncond": [0]})

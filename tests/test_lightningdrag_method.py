@@ -16,6 +16,7 @@ from drag_editing_pack_under_test.drag.lightningdrag import release
 from drag_editing_pack_under_test.drag.lightningdrag.attention import (
     AppearanceRecorder, DragAttentionWeights, PointEmbeds, sampling_patches,
 )
+from drag_editing_pack_under_test.drag.model_patches import Placed
 from drag_editing_pack_under_test.drag.lightningdrag.guidance import point_cfg_function, point_guidance_scale
 from drag_editing_pack_under_test.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 from drag_editing_pack_under_test.drag.lightningdrag.noise_prior import noise_prior
@@ -106,6 +107,30 @@ def test_cfg_function_uses_the_step_index_of_the_current_sigma():
                 "model_options": {"transformer_options": {"sample_sigmas": sigmas}}}
         expected = 1.0 + point_guidance_scale("inv_square", 4.0, i, 4) * 1.0
         torch.testing.assert_close(cfg(args), torch.full_like(cond, expected))
+
+
+def test_cfg_function_already_on_the_model_runs_at_the_decayed_scale():
+    """Another node's CFG function (RescaleCFG-like) keeps its formula and gets our per-step scale."""
+    sigmas = torch.tensor([14.6, 7.5, 4.3, 2.6, 0.0])
+    seen = []
+
+    def other(args):  # a CFG formula of another node: here plain CFG plus a marker
+        seen.append(float(args["cond_scale"]))
+        return args["uncond"] + args["cond_scale"] * (args["cond"] - args["uncond"]) + 100.0
+
+    cfg = point_cfg_function(4.0, "inv_square", other)
+    cond, uncond = torch.full((1, 4, 2, 2), 2.0), torch.full((1, 4, 2, 2), 1.0)
+    for i in range(4):
+        args = {"cond": cond, "uncond": uncond, "cond_scale": 4.0, "sigma": sigmas[i].reshape(1),
+                "model_options": {"transformer_options": {"sample_sigmas": sigmas}}}
+        expected = 1.0 + point_guidance_scale("inv_square", 4.0, i, 4) + 100.0
+        torch.testing.assert_close(cfg(args), torch.full_like(cond, expected))
+    assert seen == pytest.approx([point_guidance_scale("inv_square", 4.0, i, 4) for i in range(4)])
+
+
+def test_unknown_decay_is_named():
+    with pytest.raises(DragInputError, match="decay: 'fast' is not a decay schedule; use one of none, linear"):
+        point_guidance_scale("fast", 4.0, 0, 10)
 
 
 def test_noise_prior_is_the_official_add_noise_at_999_read_at_the_first_sigma():
@@ -248,12 +273,15 @@ def test_recorded_bank_is_the_official_norm1_writer_output(parts):
 
 
 @torch.no_grad()
-def _ours(unet, bank, levels, tokens, text, x, chunks, weights):
+def _ours(unet, bank, levels, tokens, text, x, chunks, weights, inner1=None, inner2=None, attn1_patches=()):
+    """Our patches on ``unet`` driven the ComfyUI way, chaining ``inner1`` / ``inner2`` (another pack's
+    replacements) and after ``attn1_patches`` (another pack's patches)."""
     state = H.install_comfy_style(unet, LATENT)
-    attn1, replace1, replace2 = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), tokens, H.attention)
-    state.attn1_patches.append(attn1)
-    state.attn1_replace.update(replace1)
-    state.attn2_replace.update(replace2)
+    self_attention, cross_attention = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), tokens, H.attention, H.projections(unet))
+    state.attn1_patches.extend(attn1_patches)
+    for key in self_attention:
+        state.attn1_replace[key] = self_attention[key](inner1)
+        state.attn2_replace[key] = cross_attention[key](inner2)
     outs = []
     for chunk_kinds, batch in chunks(x):
         state.options["cond_or_uncond"] = chunk_kinds
@@ -314,3 +342,111 @@ def test_bank_and_embeddings_of_another_size_are_refused(parts):
     small = torch.randn(1, 9, 8, 8)
     with pytest.raises(DragInputError, match="Encode the same source image"):
         _ours(unet, bank, levels, tokens, text, small, lambda x: [([0], x)], weights)
+
+
+# ---- composition with other packs' patches --------------------------------------------------------
+
+
+@torch.no_grad()
+def test_another_packs_cross_attention_replacement_runs_inside_ours(parts):
+    """An IPAdapter-style attn2 replacement (text attention plus its own image attention) keeps its term:
+    ours adds IP-Adapter's image attention to what it returns, exactly the sum of both terms by hand."""
+    appearance, weights, levels, source, text, tokens = parts
+    bank = _bank(appearance, source, text)
+    unet = _main_unet()
+    x = torch.randn(1, 9, *LATENT)
+    both = lambda x: [([1, 0], torch.cat([x, x]))]  # noqa: E731
+    torch.manual_seed(5)
+    extra_tokens = torch.randn(1, 4, 32)
+
+    def other_pack(q, k, v, extra_options):
+        return H.attention(q, k, v, extra_options) + 0.5 * H.attention(q, extra_tokens.expand(q.shape[0], -1, -1), extra_tokens.expand(q.shape[0], -1, -1), extra_options)
+
+    chained = _ours(unet, bank, levels, tokens, text, x, both, weights, inner2=other_pack)
+    plain = _ours(unet, bank, levels, tokens, text, x, both, weights)
+    assert (chained - plain).abs().max() > 1e-4  # the other pack's term is there
+
+    def by_hand(q, k, v, extra_options):  # the other pack's output plus IP-Adapter's image attention, written out
+        i = str(TRANSFORMER_BLOCKS[[b.key for b in TRANSFORMER_BLOCKS].index(tuple(extra_options["block"]))].processor_index)
+        k_ip = torch.nn.functional.linear(tokens, weights.to_k_ip[i].weight).expand(q.shape[0], -1, -1)
+        v_ip = torch.nn.functional.linear(tokens, weights.to_v_ip[i].weight).expand(q.shape[0], -1, -1)
+        return other_pack(q, k, v, extra_options) + H.attention(q, k_ip, v_ip, extra_options)
+
+    state = H.install_comfy_style(unet, LATENT)
+    self_attention, _ = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), tokens, H.attention, H.projections(unet))
+    for key in self_attention:
+        state.attn1_replace[key] = self_attention[key](None)
+        state.attn2_replace[key] = by_hand
+    state.options["cond_or_uncond"] = [1, 0]
+    expected = unet(torch.cat([x, x]), 500, encoder_hidden_states=text.expand(2, -1, -1)).sample
+    torch.testing.assert_close(chained, expected, rtol=0, atol=2e-5)
+
+
+@torch.no_grad()
+def test_another_packs_self_attention_replacement_gets_our_keys(parts):
+    """A self-attention replacement chained inside ours computes the attention from our q, k and v
+    (bank and point terms included): with plain attention it is the official result."""
+    appearance, weights, levels, source, text, tokens = parts
+    bank = _bank(appearance, source, text)
+    unet = _main_unet()
+    x = torch.randn(1, 9, *LATENT)
+    both = lambda x: [([1, 0], torch.cat([x, x]))]  # noqa: E731
+    seen = []
+
+    def other_pack(q, k, v, extra_options):
+        seen.append((q.shape[1], k.shape[1]))
+        return H.attention(q, k, v, extra_options)
+
+    chained = _ours(unet, bank, levels, tokens, text, x, both, weights, inner1=other_pack)
+    torch.testing.assert_close(chained, _ours(unet, bank, levels, tokens, text, x, both, weights), rtol=0, atol=0)
+    assert len(seen) == 16 and all(k == 2 * q for q, k in seen)
+
+
+@torch.no_grad()
+def test_tokens_another_pack_appends_to_the_context_keep_their_keys(parts):
+    """A reference-style attn1_patch that appends its own tokens to the context before our bank: the
+    block's keys then run [own ; appended ; bank], the point terms stay on the own and bank parts, and
+    the appended tokens take part in the attention."""
+    appearance, weights, levels, source, text, tokens = parts
+    bank = _bank(appearance, source, text)
+    unet = _main_unet()
+    x = torch.randn(1, 9, *LATENT)
+    both = lambda x: [([1, 0], torch.cat([x, x]))]  # noqa: E731
+
+    def reference(n, context, value, extra_options):
+        extra = n[:, :3] * 0.5
+        return n, torch.cat([context, extra], 1), torch.cat([value, extra], 1)
+
+    out = _ours(unet, bank, levels, tokens, text, x, both, weights, attn1_patches=[reference])
+    assert out.shape == (2, 4, *LATENT) and bool(torch.isfinite(out).all())
+    assert (out - _ours(unet, bank, levels, tokens, text, x, both, weights)).abs().max() > 1e-5
+
+
+def test_patches_move_their_inputs_once_and_copy_without_copying_tensors(parts):
+    import copy
+
+    appearance, weights, levels, source, text, tokens = parts
+    bank = _bank(appearance, source, text)
+    unet = _main_unet()
+    self_attention, cross_attention = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), tokens, H.attention, H.projections(unet), owners=("weights patcher",))
+    moved = []
+
+    class Foreign:  # another pack's replacement with its own protocol (IPAdapter's Attn2Replace has both)
+        def to(self, target):
+            moved.append(target)
+            return self
+
+        def models(self):
+            return ["foreign model"]
+
+    patches = [self_attention[("input", 1)](None), cross_attention[("input", 1)](Foreign())]
+    assert patches[0].inputs is patches[1].inputs
+    assert patches[1].to(torch.device("meta")) is patches[1] and patches[1].to(torch.float16) is patches[1]
+    assert moved == [torch.device("meta"), torch.float16]  # the foreign patch gets both calls, as ComfyUI makes them
+    assert patches[0].inputs.bank[("input", 1)].device.type == "meta"  # moved for every block at once
+    assert patches[0].inputs.image_tokens.dtype == torch.float32  # a dtype call does not cast (weights may be fp8)
+    assert patches[1].models() == ["weights patcher", "foreign model"]
+    clone = copy.deepcopy(patches[1])
+    assert clone is not patches[1] and clone.inputs is patches[1].inputs and clone.weights is patches[1].weights
+    assert clone.inner is not patches[1].inner  # the foreign patch is copied as ComfyUI would copy it
+    assert isinstance(patches[0].inputs, Placed)

@@ -66,8 +66,16 @@ def test_rescaled_scales_each_axis():
         ('{"width": 8, "height": 8, "pairs": [{"handle": [1, 2, 3], "target": [2, 2]}]}', "must be [x, y]"),
         ('{"width": 8, "height": 8, "pairs": [{"handle": [8, 1], "target": [2, 2]}]}', "pair 1 handle (8, 1) lies outside the 8×8 image"),
         ('{"width": 8, "height": 8, "pairs": [{"handle": [1, 1], "target": [2, -0.5]}]}', "pair 1 target (2, -0.5) lies outside"),
-        ('{"width": 0, "height": 8, "pairs": [{"handle": [1, 1], "target": [2, 2]}]}', "width must be a positive whole number"),
-        ('{"width": 8.5, "height": 8, "pairs": [{"handle": [1, 1], "target": [2, 2]}]}', "width must be a positive whole number"),
+        ('{"width": 0, "height": 8, "pairs": [{"handle": [1, 1], "target": [2, 2]}]}', "width must be a whole number of pixels from 1 to 65536"),
+        ('{"width": 8.5, "height": 8, "pairs": [{"handle": [1, 1], "target": [2, 2]}]}', "width must be a whole number of pixels"),
+        # What used to surface as raw Python errors: an integer too large for a float (OverflowError),
+        # a number with more digits than Python converts (ValueError), deeply nested JSON (RecursionError).
+        ('{"width": 8, "height": 8, "pairs": [{"handle": [1' + "0" * 400 + ', 1], "target": [2, 2]}]}', "pair 1 handle has a coordinate of 401 digits"),
+        ('{"width": 8, "height": 8, "pairs": [{"handle": [1, 1], "target": [2, 2' + "0" * 5000 + ']}]}', "has a value that cannot be read"),
+        ('{"width": 1' + "0" * 5000 + ', "height": 8, "pairs": []}', "has a value that cannot be read"),
+        ('{"width": 1' + "0" * 300 + ', "height": 8, "pairs": [{"handle": [1, 1], "target": [2, 2]}]}', "got a number of 301 digits"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"pairs": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested too deeply"),
     ],
 )
 def test_bad_json_gets_a_clear_error(text, fragment):
@@ -96,3 +104,4 @@ def test_check_size_names_both_sizes_and_the_input():
     p.check_size(512, 512, "the mask")
     with pytest.raises(DragInputError, match=r"placed on a 512×512 image but the mask is 768×512"):
         p.check_size(768, 512, "the mask")
+

@@ -16,8 +16,8 @@ Everything here follows ComfyUI's patch protocols without importing ComfyUI:
 * an ``OUTER_SAMPLE`` wrapper ``fn(executor, noise, latent_image, sampler, sigmas, ...)`` around one
   sampling run.
 
-The patches are closures (ComfyUI deep-copies model options on ``clone()``; closures and their
-captured record are shared, not copied), and the record itself is never modified after inversion.
+The patch is a :class:`..model_patches.Patch`: a model ``clone()`` shares its record instead of copying
+it, and the record itself is never modified after inversion.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import torch
 from torch import Tensor
 
 from ..errors import DragInputError
+from ..model_patches import Patch, Placed
 
 BlockKey = tuple[int, int]
 """(output block id, transformer block index): where a recorded self-attention sits in the UNet."""
@@ -148,18 +149,24 @@ class _RunState:
         self.used = True
 
 
-def consistency_patches(kv: DragKV) -> tuple[Callable, Callable]:
-    """The ``attn1_patch`` and ``OUTER_SAMPLE`` wrapper that make sampling reuse ``kv``'s keys and values.
+class ConsistencyPatch(Patch):
+    """The ``attn1_patch`` that makes sampling reuse ``kv``'s keys and values, with :meth:`outer_sample`,
+    the ``OUTER_SAMPLE`` wrapper that checks each sampling run against the record.
 
     The patch looks the current step up on the device (no host sync per call). The wrapper checks
     before the run that the sampler's schedule and latent fit the record, and after it that every
     model evaluation found its step and that the model has the recorded layers, raising a clear
-    error otherwise.
+    error otherwise. ComfyUI moves the step table with the model; the record stays where
+    FastDragInvert put it (``offload_kv``), since the DRAG_KV that holds it outlives this model.
     """
-    run = _RunState()
-    log_sigmas: dict[torch.device, Tensor] = {}
 
-    def attn1_patch(n: Tensor, context: Tensor, value: Tensor, extra_options: dict):
+    def __init__(self, kv: DragKV):
+        self.kv = kv
+        self.inputs = Placed(log_sigmas=kv.sigmas.log())
+        self.run = _RunState()
+
+    def __call__(self, n: Tensor, context: Tensor, value: Tensor, extra_options: dict):
+        kv = self.kv
         key = _self_attention_key(extra_options)
         stored = kv.states.get(key) if key is not None else None
         if stored is None:
@@ -172,33 +179,30 @@ def consistency_patches(kv: DragKV) -> tuple[Callable, Callable]:
                 f"{stored.shape[3]} channels ({kv.describe()}). Sample the latent that was inverted, with the same model."
             )
         sigma = extra_options["sigmas"][:1].float()
-        if sigma.device not in log_sigmas:
-            log_sigmas[sigma.device] = kv.sigmas.to(sigma.device).log()
-        distance = (log_sigmas[sigma.device] - sigma.clamp(min=1e-10).log()).abs()
+        log_sigmas = self.inputs.log_sigmas.to(sigma.device)
+        distance = (log_sigmas - sigma.clamp(min=1e-10).log()).abs()
         step = distance.argmin()
-        run.note(distance[step] > _SIGMA_TOLERANCE)
+        self.run.note(distance[step] > _SIGMA_TOLERANCE)
         recorded = stored.index_select(0, step.view(1).to(stored.device))[0]
         recorded = recorded.to(device=n.device, dtype=n.dtype).repeat(chunks, 1, 1)
         return n, recorded, recorded
 
-    def outer_sample(executor: Callable, noise: Tensor, latent_image: Tensor, sampler: Any, sigmas: Tensor, *args, **kwargs):
-        check_latent(kv, latent_image.shape)
-        check_schedule(kv, sigmas)
-        run.reset()
+    def outer_sample(self, executor: Callable, noise: Tensor, latent_image: Tensor, sampler: Any, sigmas: Tensor, *args, **kwargs):
+        check_latent(self.kv, latent_image.shape)
+        check_schedule(self.kv, sigmas)
+        self.run.reset()
         out = executor(noise, latent_image, sampler, sigmas, *args, **kwargs)
-        if not run.used:
+        if not self.run.used:
             raise DragInputError(
                 "DRAG_KV: the model has none of the self-attention layers the record holds; sample with the "
                 "model that was inverted (or turn consistency off)."
             )
-        if bool(run.unrecorded):
+        if bool(self.run.unrecorded):
             raise DragInputError(
-                f"DRAG_KV: the sampler evaluated the model between the recorded steps ({kv.describe()}). Use a "
+                f"DRAG_KV: the sampler evaluated the model between the recorded steps ({self.kv.describe()}). Use a "
                 "first-order sampler that evaluates only at the schedule's steps (ddim, euler)."
             )
         return out
-
-    return attn1_patch, outer_sample
 
 
 def check_latent(kv: DragKV, shape: torch.Size | tuple[int, ...]) -> None:

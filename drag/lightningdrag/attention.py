@@ -1,21 +1,26 @@
 """LightningDrag's attention terms as ComfyUI attention patches (no ComfyUI import needed).
 
-In every self-attention of the main (inpainting) UNet, on the block's normalised input n:
+In every self-attention of the main (inpainting) UNet, on the block's normalised input n, one
+``attn1`` replacement per block (:class:`PointSelfAttention`):
 
 * keys and values also see the appearance bank r of the same block:
-  k = [W_k n ; W_k r], v = [W_v n ; W_v r] (an ``attn1_patch`` that appends r to context and value);
-* the point terms P(E) = W_l · LN_l(E) are added after projection (an ``attn1_replace``):
+  k = [W_k n ; W_k r], v = [W_v n ; W_v r], with the block's own projections;
+* the point terms P(E) = W_l · LN_l(E) are added after projection:
   q += P(E_tgt), k += [P(E_tgt) ; P(E_hdl)], for conditional chunks only (the unconditional half of
   point-following CFG is the same model with these terms exactly 0).
 
-In every cross-attention the IP-Adapter image tokens c_ip add a second attention
-(an ``attn2_replace``): out = attn(q, k, v) + attn(q, W_k^ip c_ip, W_v^ip c_ip), for both halves.
+In every cross-attention the IP-Adapter image tokens c_ip add a second attention (an ``attn2``
+replacement, :class:`ImagePromptAttention`): out = attn(q, k, v) + attn(q, W_k^ip c_ip, W_v^ip c_ip),
+for both halves.
+
+Both chain the replacement another pack put on the block (:mod:`..model_patches`), so the bank lives in
+the replacement rather than in an ``attn1_patch``: a node that swaps a block's attention for one pass
+(PerturbedAttentionGuidance) then gets that block's own tokens, as on any other model.
 
 ComfyUI's patch protocols: ``attn1_patch(n, context, value, extra_options) -> (n, context, value)``;
 ``attn*_replace(q, k, v, extra_options) -> out`` (before ``to_out``); ``extra_options`` carries
 ``block``, ``block_index``, ``cond_or_uncond`` (per batch chunk: 0 = conditional, 1 = unconditional,
-in any order), ``activations_shape`` and ``n_heads``. ``attention(q, k, v, heads)`` is the attention
-kernel (ComfyUI's ``optimized_attention`` in the nodes).
+in any order), ``activations_shape`` and ``n_heads``.
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import DragInputError
+from ..model_patches import Patch, Placed
 from .layout import BY_KEY, TRANSFORMER_BLOCKS, BlockKey, block_key
 from .release import CLIP_VISION_DIM, CONTEXT_DIM, IP_TOKENS
 
-Attention = Callable[[Tensor, Tensor, Tensor, int], Tensor]
+Attention = Callable[[Tensor, Tensor, Tensor, dict], Tensor]
+"""``attention(q, k, v, extra_options)``: the attention kernel (ComfyUI's ``optimized_attention`` in the nodes)."""
 
 
 class DragAttentionWeights(nn.Module):
@@ -142,17 +149,84 @@ def _conditional_rows(x: Tensor, chunks: list[int], add: Tensor) -> Tensor:
     return torch.cat([part + add if kind == 0 else part for part, kind in zip(parts, chunks)])
 
 
-def _level(embeds: PointEmbeds, extra_options: dict) -> int:
+def _level(inputs: Placed, extra_options: dict) -> int:
     """The point-embedding level at the resolution of the calling block (``activations_shape``)."""
     hw = tuple(extra_options["activations_shape"][-2:])
-    for level, (handle, _) in enumerate(embeds.levels):
+    for level, (handle, _) in enumerate(inputs.levels):
         if tuple(handle.shape[-2:]) == hw:
             return level
-    sizes = [tuple(h.shape[-2:]) for h, _ in embeds.levels]
+    sizes = [tuple(h.shape[-2:]) for h, _ in inputs.levels]
     raise DragInputError(
         f"point embeds: a UNet block works at {hw} but the point embeddings have sizes {sizes} (made for a "
-        f"{embeds.width}×{embeds.height} image). Run PointEmbed at the size of the image being edited."
+        f"{inputs.size[0]}×{inputs.size[1]} image). Run PointEmbed at the size of the image being edited."
     )
+
+
+class PointSelfAttention(Patch):
+    """LightningDrag's self-attention in one transformer block of the main UNet, as an ``attn1`` replacement.
+
+    Keys and values also see the block's appearance bank r, projected by the block's own ``to_k`` /
+    ``to_v`` (``project(r) -> (W_k r, W_v r)``, so weight patches such as a LoRA reach it); the point
+    terms are added to q and k on conditional rows. Tokens that another pack's ``attn1_patch`` put
+    between the block's own and the bank keep their keys unchanged. ``inner``: another pack's
+    replacement of this block, called on the result in place of plain attention.
+    """
+
+    def __init__(self, key: BlockKey, weights: DragAttentionWeights, inputs: Placed,
+                 project: Callable[[Tensor], tuple[Tensor, Tensor]], attention: Attention,
+                 owners: tuple = (), inner: Callable | None = None):
+        self.key, self.weights, self.inputs, self.project, self.attention = key, weights, inputs, project, attention
+        self.owners, self.inner = owners, inner
+
+    def __call__(self, q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
+        stored = self.inputs.bank[self.key]
+        if stored.shape[1:] != q.shape[1:]:
+            raise DragInputError(
+                f"appearance: block {self.key} sees {q.shape[1]} positions with {q.shape[2]} channels, but the appearance "
+                f"bank has {stored.shape[1]} with {stored.shape[2]} (encoded from a latent of shape {list(self.inputs.latent_shape)}). "
+                "Encode the same source image, at the size being edited, with the LightningDrag release that matches this model."
+            )
+        batch, tokens = q.shape[:2]
+        if k.shape[1] < tokens:
+            raise DragInputError(
+                f"model: another patch on block {self.key} left its self-attention {k.shape[1]} keys for {tokens} positions; "
+                "LightningDrag needs the block's own keys. Remove that patch from the model given to DragKSampler."
+            )
+        k_bank, v_bank = self.project(stored.to(device=q.device, dtype=q.dtype))
+        k = torch.cat([k, k_bank.expand(batch, -1, -1)], dim=1)
+        v = torch.cat([v, v_bank.expand(batch, -1, -1)], dim=1)
+
+        level = _level(self.inputs, extra_options)
+        handle, target = (e.to(device=q.device, dtype=q.dtype).flatten(2).transpose(1, 2) for e in self.inputs.levels[level])
+        p_target, p_handle = self.weights.point_term(self.key, target), self.weights.point_term(self.key, handle)
+        between = p_target.new_zeros(1, k.shape[1] - 2 * tokens, p_target.shape[2])
+        chunks = list(extra_options.get("cond_or_uncond", [0]))
+        q = _conditional_rows(q, chunks, p_target)
+        k = _conditional_rows(k, chunks, torch.cat([p_target, between, p_handle], dim=1))
+        return self.attend(self.attention, q, k, v, extra_options)
+
+
+class ImagePromptAttention(Patch):
+    """IP-Adapter's decoupled image attention in one transformer block, as an ``attn2`` replacement:
+    the text attention (``inner``'s, when another pack replaced it) plus attention over the 4 image
+    tokens, for both CFG halves."""
+
+    def __init__(self, key: BlockKey, weights: DragAttentionWeights, inputs: Placed, attention: Attention,
+                 owners: tuple = (), inner: Callable | None = None):
+        self.key, self.weights, self.inputs, self.attention = key, weights, inputs, attention
+        self.owners, self.inner = owners, inner
+
+    def __call__(self, q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
+        i = str(BY_KEY[self.key].processor_index)
+        tokens = self.inputs.image_tokens.to(device=q.device, dtype=q.dtype)
+        k_ip = F.linear(tokens, self.weights.to_k_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
+        v_ip = F.linear(tokens, self.weights.to_v_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
+        text = self.attend(self.attention, q, k, v, extra_options)
+        return text + self.attention(q, k_ip, v_ip, extra_options)  # IP-Adapter weight 1, as official
+
+
+Maker = Callable[[Callable | None], Patch]
+"""``make(inner)``: our replacement of one block, chaining ``inner`` (see :func:`..model_patches.install_replace`)."""
 
 
 def sampling_patches(
@@ -161,54 +235,25 @@ def sampling_patches(
     embeds: PointEmbeds,
     image_tokens: Tensor,
     attention: Attention,
-) -> tuple[Callable, dict[BlockKey, Callable], dict[BlockKey, Callable]]:
-    """The ``attn1_patch`` (appearance bank), and per block key the ``attn1_replace`` (point terms) and
-    ``attn2_replace`` (IP-Adapter) that make an SD1.5 inpainting UNet LightningDrag's main UNet.
+    projections: dict[BlockKey, Callable[[Tensor], tuple[Tensor, Tensor]]],
+    owners: tuple = (),
+) -> tuple[dict[BlockKey, Maker], dict[BlockKey, Maker]]:
+    """Per transformer block, the makers of the ``attn1`` (appearance bank and point terms) and ``attn2``
+    (IP-Adapter) replacements that make an SD1.5 inpainting UNet LightningDrag's main UNet.
 
     ``image_tokens``: [1, 4, 768] from :meth:`DragAttentionWeights.image_tokens` (one source image,
-    shared by every candidate and both CFG halves, as in the official pipeline).
+    shared by every candidate and both CFG halves, as in the official pipeline). ``projections[key]``:
+    the block's self-attention ``to_k`` and ``to_v``. ``owners``: the ModelPatchers holding
+    ``weights``, loaded with the model. All blocks share one holder of the inputs, moved once.
     """
-
-    placed: dict = {}  # inputs moved to the compute device and dtype once per run, not once per call
-
-    def on(name: Any, tensor: Tensor, like: Tensor) -> Tensor:
-        key = (name, like.device, like.dtype)
-        if key not in placed:
-            placed[key] = tensor.to(device=like.device, dtype=like.dtype)
-        return placed[key]
-
-    def bank_patch(n: Tensor, context: Tensor, value: Tensor, extra_options: dict):
-        key = block_key(extra_options)
-        stored = bank.states.get(key)
-        if stored is None:
-            return n, context, value
-        if stored.shape[1:] != n.shape[1:]:
-            raise DragInputError(
-                f"appearance: block {key} sees {n.shape[1]} positions with {n.shape[2]} channels, but the appearance "
-                f"bank has {stored.shape[1]} with {stored.shape[2]} (encoded from a latent of shape {list(bank.latent_shape)}). "
-                "Encode the same source image, at the size being edited, with the LightningDrag release that matches this model."
-            )
-        ref = on(key, stored, n).expand(n.shape[0], -1, -1)
-        return n, torch.cat([context, ref], dim=1), torch.cat([value, ref], dim=1)
-
-    def point_replace(q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
-        key = block_key(extra_options)
-        level = _level(embeds, extra_options)
-        handle, target = (on((level, i), e, q).flatten(2).transpose(1, 2) for i, e in enumerate(embeds.levels[level]))
-        p_target, p_handle = weights.point_term(key, target), weights.point_term(key, handle)
-        chunks = list(extra_options.get("cond_or_uncond", [0]))
-        q = _conditional_rows(q, chunks, p_target)
-        k = _conditional_rows(k, chunks, torch.cat([p_target, p_handle], dim=1))
-        return attention(q, k, v, extra_options["n_heads"])
-
-    def ip_replace(q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
-        i = str(BY_KEY[block_key(extra_options)].processor_index)
-        tokens = on("ip", image_tokens, q)
-        k_ip = F.linear(tokens, weights.to_k_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
-        v_ip = F.linear(tokens, weights.to_v_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
-        heads = extra_options["n_heads"]
-        return attention(q, k, v, heads) + attention(q, k_ip, v_ip, heads)  # IP-Adapter weight 1, as official
-
-    keys = [b.key for b in TRANSFORMER_BLOCKS]
-    return bank_patch, dict.fromkeys(keys, point_replace), dict.fromkeys(keys, ip_replace)
-
+    inputs = Placed(bank=bank.states, levels=embeds.levels, image_tokens=image_tokens,
+                    latent_shape=bank.latent_shape, size=(embeds.width, embeds.height))
+    self_attention = {
+        b.key: (lambda inner, key=b.key: PointSelfAttention(key, weights, inputs, projections[key], attention, owners, inner))
+        for b in TRANSFORMER_BLOCKS
+    }
+    cross_attention = {
+        b.key: (lambda inner, key=b.key: ImagePromptAttention(key, weights, inputs, attention, owners, inner))
+        for b in TRANSFORMER_BLOCKS
+    }
+    return self_attention, cross_attention

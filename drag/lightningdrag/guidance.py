@@ -20,6 +20,8 @@ from typing import Callable
 
 from torch import Tensor
 
+from ..errors import DragInputError
+
 DECAYS = ("none", "linear", "square", "cubic", "inv_square")
 DEFAULT_DECAY = "inv_square"
 
@@ -35,16 +37,19 @@ _WEIGHT: dict[str, Callable] = {
 def point_guidance_scale(decay: str, scale: float, step: int | Tensor, steps: int) -> float | Tensor:
     """The point guidance at 0-based ``step`` of ``steps`` (a float, or a tensor for a tensor ``step``)."""
     if decay not in _WEIGHT:
-        raise ValueError(f"unknown decay {decay!r}; one of {DECAYS}")
+        raise DragInputError(f"decay: {decay!r} is not a decay schedule; use one of {', '.join(DECAYS)}.")
     return 1 + (scale - 1) * _WEIGHT[decay](step / steps)
 
 
-def point_cfg_function(scale: float, decay: str) -> Callable[[dict], Tensor]:
+def point_cfg_function(scale: float, decay: str, inner: Callable[[dict], Tensor] | None = None) -> Callable[[dict], Tensor]:
     """A ComfyUI ``sampler_cfg_function``: ``uncond + s_i · (cond - uncond)`` with s_i from the step index.
 
     The step is found on the device from ``sample_sigmas`` (exact for samplers that evaluate the model
     once per step, e.g. ddim, euler, lcm), so no host sync happens per step. Install it with
     ``disable_cfg1_optimization=True``: the unconditional pass is needed even when s_i is near 1.
+
+    ``inner``: a CFG function another node already put on the model (RescaleCFG, CFGNorm, …). It then
+    defines the formula and is called with ``cond_scale`` = s_i (a 0-d tensor), so both apply.
     """
 
     def cfg(args: dict) -> Tensor:
@@ -52,6 +57,8 @@ def point_cfg_function(scale: float, decay: str) -> Callable[[dict], Tensor]:
         sigma = args["sigma"].reshape(-1)[:1].to(sigmas)
         step = (sigmas[:-1] - sigma).abs().argmin()
         s = point_guidance_scale(decay, scale, step.to(args["cond"].dtype), len(sigmas) - 1).to(args["cond"].device)
+        if inner is not None:
+            return inner({**args, "cond_scale": s})
         uncond = args["uncond"]
         return uncond + s * (args["cond"] - uncond)
 

@@ -115,6 +115,34 @@ export class EditorState {
     return out;
   }
 
+  /**
+   * Take a typed or pasted document, as one undoable step. A document object replaces pairs and mask
+   * edits (none without "mask"); one for another image size is scaled to this one. A bare list of
+   * points, alternating handle and target ([[x, y], ...] or [{x, y}, ...], as other packs' point editors
+   * write them), replaces the pairs only, in this image's pixels. Throws with a readable message,
+   * changing nothing, if the document cannot be read.
+   */
+  replaceWith(doc) {
+    if (typeof doc === "string") doc = JSON.parse(doc);
+    let incoming;
+    if (Array.isArray(doc)) {
+      const points = doc.map((p, i) => {
+        const xy = Array.isArray(p) ? p : [p?.x, p?.y];
+        if (xy.length !== 2 || !xy.every(Number.isFinite)) throw new Error(`points: point ${i + 1} is not [x, y] or {x, y}`);
+        return xy;
+      });
+      incoming = new EditorState(this.width, this.height);
+      for (let i = 0; i < points.length; i += 2) incoming.pairs.push({ handle: points[i], target: points[i + 1] ?? null });
+    } else {
+      const sized = { width: this.width, height: this.height, ...doc };
+      incoming = EditorState.fromJSON(sized);
+      if (incoming.width !== this.width || incoming.height !== this.height) incoming = incoming.resized(this.width, this.height);
+    }
+    this.record();
+    this.pairs = incoming.pairs.map((p) => ({ handle: this._inside(p.handle), target: p.target ? this._inside(p.target) : null }));
+    if (!Array.isArray(doc)) this.edits = incoming.edits;
+  }
+
   toJSON() {
     const round = (p) => [Math.round(p[0] * 100) / 100, Math.round(p[1] * 100) / 100];
     const doc = {
@@ -143,4 +171,16 @@ export class EditorState {
     if (doc.mask) state.edits = decodeRuns(doc.mask.runs, width * height);
     return state;
   }
+}
+
+/** A points document as text for people: the size, then one pair per line, the mask runs on one line. */
+export function documentText(doc) {
+  const { pairs = [], mask, ...size } = doc;
+  const value = (v) => (Array.isArray(v) && v.length === 2 ? `[${v[0]}, ${v[1]}]` : JSON.stringify(v));
+  const entries = (object) => Object.entries(object).map(([key, v]) => `${JSON.stringify(key)}: ${value(v)}`).join(", ");
+  const lines = [` ${entries(size)}${Object.keys(size).length ? "," : ""}`];
+  if (pairs.length) lines.push(' "pairs": [', pairs.map((pair) => `  {${entries(pair)}}`).join(",\n"), " ]");
+  else lines.push(' "pairs": []');
+  if (mask !== undefined) lines[lines.length - 1] += `,\n "mask": ${JSON.stringify(mask)}`;
+  return `{\n${lines.join("\n")}\n}`;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { PAINTED } from "../lib/mask.js";
-import { EditorState } from "../lib/state.js";
+import { EditorState, documentText } from "../lib/state.js";
 
 test("clicks alternate handle and target; an unpaired handle is kept without target", () => {
   const s = new EditorState(100, 80);
@@ -75,4 +75,30 @@ test("a new image size rescales points and mask edits", () => {
   assert.deepEqual(r.pairs[0], { handle: [20, 20], target: [100, 50] });
   assert.equal(r.edits[0], PAINTED);
   assert.equal(r.edits[199], 0);
+});
+
+test("a typed or pasted document replaces the pairs in one undoable step", () => {
+  const s = new EditorState(100, 80);
+  s.addPoint([10, 10]);
+  s.addPoint([20, 20]);
+  s.stroke([5, 5], [5, 5], 3, PAINTED);
+  const painted = s.edits.slice();
+  s.replaceWith('{"width": 200, "height": 160, "pairs": [{"handle": [100, 40], "target": [120, 60]}]}');
+  assert.deepEqual(s.toJSON(), { width: 100, height: 80, pairs: [{ handle: [50, 20], target: [60, 30] }] });  // scaled, mask gone
+  s.replaceWith([{ x: 1, y: 2 }, { x: 3, y: 4 }, [5, 6]]);  // another pack's point list: pairs only
+  assert.deepEqual(s.pairs, [{ handle: [1, 2], target: [3, 4] }, { handle: [5, 6], target: null }]);
+  assert.throws(() => s.replaceWith('{"pairs": [{"target": [1, 1]}]}'), /pair 1 has no valid handle/);
+  assert.throws(() => s.replaceWith("not json"), SyntaxError);
+  assert.equal(s.pairs.length, 2);  // a failed paste changes nothing
+  assert.ok(s.undo() && s.undo());
+  assert.deepEqual(s.pairs, [{ handle: [10, 10], target: [20, 20] }]);
+  assert.deepEqual(s.edits, painted);
+});
+
+test("the document as text shows one pair per line and reads back the same", () => {
+  const doc = { width: 100, height: 80, pairs: [{ handle: [1, 2.5], target: [-3, 4] }, { handle: [5, 6] }], mask: { runs: [0, 8000] } };
+  const text = documentText(doc);
+  assert.equal(text.split("\n")[3], '  {"handle": [1, 2.5], "target": [-3, 4]},');
+  assert.deepEqual(JSON.parse(text), doc);
+  assert.deepEqual(JSON.parse(documentText({ width: 4, height: 4, pairs: [] })), { width: 4, height: 4, pairs: [] });
 });

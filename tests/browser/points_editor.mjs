@@ -1,9 +1,11 @@
 // Browser test of the points editor canvas against a running ComfyUI with this pack (real frontend).
 // Usage: node tests/browser/points_editor.mjs SERVER_URL IMAGE_NAME ARTIFACTS_DIR [litegraph|vue]
 // IMAGE_NAME is a 256x192 image in ComfyUI's input folder, and ALPHA_NAME (IMAGE_NAME with "_alpha"
-// before ".png") the same size with transparency, whose LoadImage MASK is connected at the end; the last argument picks the node renderer
-// (the classic litegraph canvas, or the frontend's Vue-rendered "Nodes 2.0"). Exits non-zero on the first failed check;
-// screenshots of the canvas go to ARTIFACTS_DIR. Run by tests/integration/test_points_editor_browser.py.
+// before ".png") the same size with transparency, whose LoadImage MASK is connected at the end; the last
+// argument picks the node renderer (the classic litegraph canvas, or the frontend's Vue-rendered
+// "Nodes 2.0"). Exits non-zero on the first failed check; screenshots go to ARTIFACTS_DIR. Each queued
+// prompt is followed by the id that /prompt returned for it, never by "the latest" history entry.
+// Run by tests/integration/test_points_editor_browser.py.
 
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -57,18 +59,43 @@ async function run() {
   return page.evaluate(async () => {
     const { app } = window;
     const api = app.api ?? (await import("/scripts/api.js")).api;
-    const queued = await app.queuePrompt(0, 1);
-    const id = queued?.prompt_id ?? (await (await api.fetchApi("/queue")).json()).queue_running?.[0]?.[1];
-    for (let i = 0; i < 600; i++) {
-      const history = await (await api.fetchApi("/history?max_items=1")).json();
-      const entry = Object.values(history)[0];
-      if (entry?.status?.completed || entry?.status?.status_str === "error") {
-        if (id && Object.keys(history)[0] !== id) { await new Promise((r) => setTimeout(r, 100)); continue; }
-        return entry;
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    if (!api.__dragTestTracked) {  // remember the id of every prompt this page queues
+      const queue = api.queuePrompt.bind(api);
+      window.__dragTestPromptIds = [];
+      api.queuePrompt = async (...args) => {
+        const response = await queue(...args);
+        if (response?.prompt_id) window.__dragTestPromptIds.push(response.prompt_id);
+        return response;
+      };
+      api.__dragTestTracked = true;
     }
-    throw new Error("the prompt did not finish");
+    const before = window.__dragTestPromptIds.length;
+    await app.queuePrompt(0, 1);
+    for (let i = 0; i < 200 && window.__dragTestPromptIds.length === before; i++) await sleep(50);
+    const id = window.__dragTestPromptIds[before];
+    if (!id) throw new Error("the frontend queued no prompt");
+    for (let i = 0; i < 6000; i++) {
+      const entry = (await (await api.fetchApi(`/history/${id}`)).json())[id];
+      if (entry?.status?.completed || entry?.status?.status_str === "error") return entry;
+      await sleep(200);
+    }
+    throw new Error(`prompt ${id} did not finish`);
+  });
+}
+
+/** What the page shows of the editor: the canvas, and any text box (the points widget must not be one). */
+async function shownWidgets() {
+  return page.evaluate(() => {
+    const node = window.__dragEditorNode;
+    const visible = (el) => Boolean(el?.isConnected) && el.getBoundingClientRect().height > 0 && getComputedStyle(el).display !== "none" && getComputedStyle(el).visibility !== "hidden";
+    const textBoxes = [...document.querySelectorAll("textarea")].filter((t) => visible(t) && !t.classList.contains("drag-points-json"));
+    return {
+      frontend: window.__COMFYUI_FRONTEND_VERSION__,
+      canvas: visible(node.dragEditor.element),
+      textBoxes: textBoxes.length,
+      pointsWidget: node.widgets.some((w) => w.name === "points"),
+    };
   });
 }
 async function imageOf(entry, prefix) {
@@ -129,14 +156,15 @@ async function main() {
     g.setDirtyCanvas(true, true);
   }, imageName);
 
-  const rendered = await page.evaluate(() => {
-    const el = window.__dragEditorNode.dragEditor.element;
-    return document.body.contains(el) && el.getBoundingClientRect().height > 0;
-  });
-  if (!rendered) {
+  await page.waitForTimeout(500);
+  const widgetsShown = await shownWidgets();
+  console.log(`frontend ${widgetsShown.frontend}, ${renderer} renderer: ${JSON.stringify(widgetsShown)}`);
+  assert.ok(widgetsShown.pointsWidget, "the points widget is still on the node (its value is saved and sent)");
+  if (!widgetsShown.canvas) {
     // This frontend's renderer does not show custom DOM widgets (the Vue "Nodes 2.0" renderer of
     // frontend 1.27): the points stay editable as JSON in the node's text widget. Check that path.
     assert.equal(renderer, "vue", "the classic renderer must show the canvas");
+    assert.ok(widgetsShown.textBoxes >= 1, "without the canvas the points text box must stay visible");
     await page.evaluate(() => {
       const widget = window.__dragEditorNode.widgets.find((w) => w.name === "points");
       widget.value = JSON.stringify({ width: 256, height: 192, pairs: [{ handle: [80, 90], target: [130, 100] }] });
@@ -150,9 +178,12 @@ async function main() {
     return;
   }
 
+  assert.equal(widgetsShown.textBoxes, 0, "the canvas shows alone: no points JSON text box");
+
   // The canvas shows the upstream LoadImage file before any run.
   await page.waitForFunction(() => window.__dragEditorNode.dragEditor.image?.img.naturalWidth === 256, null, { timeout: 30000 });
   await page.waitForTimeout(300);
+  await page.screenshot({ path: join(artifacts, "0_graph.png") });
 
   // Two pairs by mouse, move one target, delete the other pair (right click on its handle).
   await click([80, 90]);
@@ -191,10 +222,47 @@ async function main() {
   await page.keyboard.press("Control+y");
   assert.deepEqual(await documentOf(), doc);
 
-  // Save the workflow and load it back: the canvas comes back exactly.
+  // Typed JSON stays reachable: the JSON view shows the document and applies an edit, pasting reads another
+  // pack's point list; both are one undo step each.
+  await page.evaluate(() => document.querySelector("[data-action=json]").click());
+  const text = await page.evaluate(() => {
+    const view = document.querySelector(".drag-points-json");
+    return getComputedStyle(view).display === "none" ? null : view.value;
+  });
+  assert.deepEqual(JSON.parse(text), doc, "the JSON view shows the document");
+  await shot("1b_json_view");
+  await page.evaluate((edited) => {
+    const view = document.querySelector(".drag-points-json");
+    view.value = JSON.stringify(edited);
+    view.dispatchEvent(new Event("change"));
+  }, { width: doc.width, height: doc.height, pairs: [{ handle: [60, 60], target: [90, 70] }] });
+  assert.deepEqual((await documentOf()).pairs, [{ handle: [60, 60], target: [90, 70] }]);
+  assert.equal((await documentOf()).mask, undefined, "a typed document without a mask clears the mask");
+  await click([5, 5]); // focus the canvas's keys (a click in Points mode adds a handle: undone next)
+  await page.keyboard.press("Control+z");
+  await page.keyboard.press("Control+z");
+  assert.deepEqual(await documentOf(), doc, "the typed edit is one undo step");
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.setData("text/plain", JSON.stringify([{ x: 30, y: 40 }, { x: 50, y: 45 }]));
+    window.__dragEditorNode.dragEditor.keys.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  const pasted = await documentOf();
+  assert.deepEqual(pasted.pairs, [{ handle: [30, 40], target: [50, 45] }], JSON.stringify(pasted));
+  assert.deepEqual(pasted.mask, doc.mask, "pasting a point list keeps the painted mask");
+  await page.keyboard.press("Control+z");
+  assert.deepEqual(await documentOf(), doc, "undo brings the placed points back");
+  await page.evaluate(() => document.querySelector("[data-action=json]").click());
+
+  // Save the workflow and load it back: the canvas comes back exactly. The hidden widget is still saved and sent.
   const saved = await page.evaluate(() => window.app.graph.serialize());
   const editorNode = saved.nodes.find((n) => n.type === "DragPointsEditor");
   assert.deepEqual(JSON.parse(editorNode.widgets_values[0]), doc);
+  const sent = await page.evaluate(async () => {
+    const prompt = await window.app.graphToPrompt();
+    return prompt.output[String(window.__dragEditorNode.id)].inputs.points;
+  });
+  assert.deepEqual(JSON.parse(sent), doc, "the prompt carries the points document");
   await page.evaluate(async (workflow) => {
     await window.app.loadGraphData(workflow);
     window.__dragEditorNode = window.app.graph._nodes.find((n) => n.type === "DragPointsEditor");
@@ -202,6 +270,8 @@ async function main() {
   await page.waitForFunction(() => window.__dragEditorNode.dragEditor?.image?.img.naturalWidth === 256, null, { timeout: 30000 });
   const reloaded = await page.evaluate(() => window.__dragEditorNode.dragEditor.state.toJSON());
   assert.deepEqual(JSON.parse(JSON.stringify(reloaded)), doc);
+  await page.waitForTimeout(300);
+  assert.equal((await shownWidgets()).textBoxes, 0, "after loading a workflow the points text box stays hidden");
   await shot("2_reloaded");
 
   // Queue: the MASK output is exactly what is shown, and the points reach FastDragWarp.

@@ -12,7 +12,10 @@ from comfy_server import ComfyServer, comfyui_path, comfyui_python
 TEST_MODELS_VERSION = "v1"
 LCM_LORA = "lcm-lora-sdv1-5.safetensors"
 LIGHTNING_RELEASE = "rand-lightning-drag-tiny"
+LIGHTNING_RELEASE_FULL = "rand-lightning-drag-full"
+IP_ADAPTER_FULL = "ip-adapter_sd15_full.bin"
 CLIP_VISION_H = "rand_clip_vision_h.safetensors"
+CONTROLNET = "rand_controlnet_sd15_tiny.safetensors"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -34,10 +37,10 @@ def comfy_root():
 
 @pytest.fixture(scope="session")
 def test_models(comfy_root, request) -> Path:
-    """Random-weight model files the LightningDrag workflows load, in the official formats, made once and
-    kept in pytest's cache: a LightningDrag release for the tiny SD1.5 layout (block widths 320),
-    ``ip-adapter_sd15.bin`` and an LCM-LoRA-shaped LoRA for it, and a CLIP-ViT-H-14 image encoder
-    (about 2 GB in all, 30 s)."""
+    """Random-weight model files the workflows load, in the official formats, made once and kept in
+    pytest's cache: a LightningDrag release for the tiny SD1.5 layout (block widths 320),
+    ``ip-adapter_sd15.bin`` and an LCM-LoRA-shaped LoRA for it, a CLIP-ViT-H-14 image encoder (about
+    2 GB in all, 30 s), and a ControlNet for the tiny layout (0.1 GB, 5 s)."""
     folder = Path(request.config.cache.mkdir(f"drag-editing-test-models-{TEST_MODELS_VERSION}"))
     done = folder / "complete"
     if not done.exists():
@@ -50,12 +53,32 @@ def test_models(comfy_root, request) -> Path:
         script = Path(__file__).with_name("make_rand_clip_vision_h.py")
         subprocess.run([comfyui_python(comfy_root), str(script), str(comfy_root), str(folder / "clip_vision" / CLIP_VISION_H)], check=True)
         done.touch()
+    controlnet = folder / "controlnet" / CONTROLNET
+    if not controlnet.exists():
+        controlnet.parent.mkdir(exist_ok=True)
+        script = Path(__file__).with_name("make_rand_controlnet.py")
+        subprocess.run([comfyui_python(comfy_root), str(script), str(comfy_root), str(controlnet)], check=True)
     return folder
 
 
 @pytest.fixture(scope="session")
+def full_size_lightning(test_models) -> tuple[str, str]:
+    """A LightningDrag release and IP-Adapter file for the full SD1.5 block widths (for the full-size random
+    checkpoints), made on first use into the same cache (about 2 GB, 1-2 min): (release, ip_adapter)."""
+    import lightningdrag_files as files
+    import torch
+
+    done = test_models / "full_size_complete"
+    if not done.exists():
+        files.write_release(test_models / "lightning_drag" / LIGHTNING_RELEASE_FULL, (320, 640, 1280, 1280), appearance_dtype=torch.float16)
+        files.write_ip_adapter(test_models / "ipadapter" / IP_ADAPTER_FULL, (320, 640, 1280, 1280))
+        done.touch()
+    return LIGHTNING_RELEASE_FULL, IP_ADAPTER_FULL
+
+
+@pytest.fixture(scope="session")
 def comfy(comfy_root, test_models, tmp_path_factory):
-    server = ComfyServer.start(comfy_root, tmp_path_factory.mktemp("comfyui"), test_models)
+    server = ComfyServer.start(comfy_root, tmp_path_factory.mktemp("comfyui"), test_models, test_pack=True)
     yield server
     server.stop()
 
@@ -80,3 +103,15 @@ def tiny_checkpoint(comfy_root):
 def tiny_inpaint_checkpoint(comfy_root):
     """A tiny random-weight SD1.5 inpainting checkpoint (make_rand_sd15.py --tiny --inpaint)."""
     return _checkpoint(comfy_root, "rand_sd15_tiny_inpaint.safetensors", "--tiny --inpaint")
+
+
+@pytest.fixture(scope="session")
+def full_checkpoint(comfy_root):
+    """The full-size random-weight SD1.5 checkpoint (make_rand_sd15.py), for patches that act only on SD1.5's widths."""
+    return _checkpoint(comfy_root, "rand_sd15.safetensors", "")
+
+
+@pytest.fixture(scope="session")
+def full_inpaint_checkpoint(comfy_root):
+    """The full-size random-weight SD1.5 inpainting checkpoint (make_rand_sd15.py --inpaint)."""
+    return _checkpoint(comfy_root, "rand_sd15_inpaint.safetensors", "--inpaint")

@@ -113,3 +113,20 @@ def test_bad_input_is_reported_and_comfyui_keeps_working(comfy, latent_file):
         comfy.run(far_mask)
 
     comfy.run(_prompt(name, POINTS))  # the server is still fine
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ('{"width": 256, "height": 192, "pairs": [{"handle": [1' + "0" * 400 + ', 90], "target": [140, 84]}]}', "coordinate of 401 digits"),
+    ('{"width": 256, "height": 192, "pairs": [{"handle": [1' + "0" * 5000 + ', 90], "target": [140, 84]}]}', "has a value that cannot be read"),
+    ('{"width": 256, "height": 192, "pairs": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+])
+def test_errors_show_a_short_type_and_our_message(comfy, latent_file, text, fragment):
+    """What ComfyUI shows is "exception_type: message": the type is short and stable, never a path of the
+    user's disk, and numbers too large for Python or JSON nested too deep get our message too."""
+    prompt = _prompt(latent_file[0], POINTS)
+    prompt["5"]["inputs"]["points"] = text
+    with pytest.raises(ExecutionFailed) as info:
+        comfy.run(prompt)
+    assert info.value.details["exception_type"] == "drag_editing.DragInputError"
+    assert info.value.details["exception_message"].startswith("points: ") and fragment in info.value.details["exception_message"]
+    assert info.value.details["node_type"] == "DragPointsEditor"

@@ -1,0 +1,141 @@
+"""ComfyUI's patch protocol for the pack's attention patches, and installing them beside other packs' patches.
+
+A ComfyUI model keeps, in ``model_options["transformer_options"]``, lists of patches that all run
+(``patches["attn1_patch"]``, ``patches["attn2_patch"]``, …) and at most one *replacement* per
+transformer block and kind (``patches_replace["attn1" | "attn2"][key]``), which computes that
+attention from the projected q, k and v. A block looks its replacement up by ``(block, id, index)``
+first, then by ``(block, id)``; setting a key again silently drops what was there. So the pack never
+just sets a replacement: :func:`install_replace` hands the one the block had to ours, which calls it
+in place of plain attention (IPAdapter's image attention or another pack's self-attention then still
+runs, with our terms added).
+
+Patch objects follow ComfyUI's protocol (``ModelPatcher.model_patches_to`` / ``model_patches_models``):
+``to(device)`` is called when the model is loaded or offloaded and moves what the patch holds;
+``to(dtype)`` is called too, with the dtype the *weights* are stored in, which may not be the compute
+dtype (fp8 weights compute in bf16), so tensors are cast to the activations' dtype where they are used
+instead; ``models()`` lists the ModelPatchers a patch needs loaded with the model. ComfyUI copies
+model options on ``clone()`` (0.3.x deep-copies them), so a patch copies as a shallow copy that shares
+its tensors and modules, with another pack's chained patch copied the way ComfyUI would have copied it.
+
+Nothing here imports ComfyUI; ``patcher`` is anything with ComfyUI's ``ModelPatcher`` interface.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any, Callable
+
+import torch
+
+BlockKey = tuple[str, int]
+"""A transformer block as ComfyUI names it: ``("input" | "middle" | "output", id)``."""
+
+Replacement = Callable[..., torch.Tensor]
+"""``fn(q, k, v, extra_options) -> out``: attention from projected q, k, v ([B, T, heads·dim]), before ``to_out``."""
+
+
+def _moved(value: Any, device: torch.device) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, dict):
+        return {k: _moved(v, device) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_moved(v, device) for v in value)
+    return value
+
+
+class Placed:
+    """Tensors (or dicts / lists / tuples of them) that move with the model: a shared holder, so the
+    patches of all blocks that use the same inputs move them once, in place."""
+
+    def __init__(self, **tensors: Any):
+        self.__dict__.update(tensors)
+
+    def to(self, target: Any) -> "Placed":
+        if not isinstance(target, torch.dtype):
+            device = torch.device(target)
+            for name, value in vars(self).items():
+                setattr(self, name, _moved(value, device))
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "Placed":
+        return self
+
+
+class Patch:
+    """Base of the pack's patch objects (see the module docstring for the protocol).
+
+    ``inputs``: a :class:`Placed` holder of what the patch reads, or None; ``owners``: ModelPatchers
+    the patch needs loaded with the model; ``inner``: another pack's replacement this one chains, or
+    None.
+    """
+
+    inputs: Placed | None = None
+    owners: tuple = ()
+    inner: Replacement | None = None
+
+    def to(self, target: Any) -> "Patch":
+        if self.inputs is not None:
+            self.inputs.to(target)
+        if hasattr(self.inner, "to"):
+            self.inner = self.inner.to(target)
+        return self
+
+    def models(self) -> list:
+        chained = self.inner.models() if hasattr(self.inner, "models") else []
+        return [*self.owners, *chained]
+
+    def __deepcopy__(self, memo: dict) -> "Patch":
+        clone = copy.copy(self)
+        clone.inner = copy.deepcopy(self.inner, memo)
+        return clone
+
+    def attend(self, attention: Callable, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, extra_options: dict) -> torch.Tensor:
+        """The chained replacement on (q, k, v) if there is one, else ``attention``."""
+        if self.inner is not None:
+            return self.inner(q, k, v, extra_options)
+        return attention(q, k, v, extra_options)
+
+
+def _replacements(patcher, kind: str) -> dict:
+    return patcher.model_options.get("transformer_options", {}).get("patches_replace", {}).get(kind, {})
+
+
+def current_replace(patcher, kind: str, block: BlockKey, index: int = 0) -> Replacement | None:
+    """The ``kind`` ("attn1" or "attn2") replacement that ``block``'s transformer ``index`` would call now."""
+    replaces = _replacements(patcher, kind)
+    return replaces.get((*block, index), replaces.get(block))
+
+
+def install_replace(patcher, kind: str, block: BlockKey, make: Callable[[Replacement | None], Replacement]) -> Replacement:
+    """Install ``make(inner)`` as ``block``'s ``kind`` replacement on ``patcher`` (a model clone), where
+    ``inner`` is the replacement the block had (another pack's, or None), which ours then calls.
+
+    Ours goes under the ``(block, id)`` key, which serves every transformer index of the block (one on
+    SD1.5), and takes the ``(block, id, 0)`` one over, so a patch that a node installs for a single
+    pass later (PerturbedAttentionGuidance does) still overrides ours in that pass, as it would have
+    overridden the plain attention.
+    """
+    inner = current_replace(patcher, kind, block)
+    patch = make(inner)
+    _replacements(patcher, kind).pop((*block, 0), None)
+    setter = {"attn1": patcher.set_model_attn1_replace, "attn2": patcher.set_model_attn2_replace}[kind]
+    setter(patch, *block)
+    return patch
+
+
+def _named(fn: Any) -> Any:
+    return fn if callable(fn) and hasattr(fn, "__qualname__") else type(fn)
+
+
+def module_of(fn: Any) -> str:
+    """The module a patch comes from, as ``package.module``: ComfyUI names the modules it loads from files
+    (``comfy_extras``, node packs) by their path, e.g. ``/opt/ComfyUI/comfy_extras/nodes_sag`` → ``comfy_extras.nodes_sag``."""
+    parts = str(getattr(_named(fn), "__module__", "") or "").replace(os.sep, "/").split("/")
+    return ".".join(parts[-2:]) if len(parts) > 1 else parts[0]
+
+
+def describe(fn: Any) -> str:
+    """A patch named for a person: its function or class and the module (node pack) it comes from."""
+    return f"{_named(fn).__qualname__} (from {module_of(fn) or '?'})"

@@ -1,0 +1,133 @@
+"""LightningDrag beside other nodes' patches, compared with the same patches chained by hand, in-process in a
+real ComfyUI (its own node classes, model loading and samplers; nothing stubbed).
+
+Run with ComfyUI's Python (tests/integration/test_composition_by_hand.py does)::
+
+    python composition_by_hand.py COMFYUI_PATH CONFIG.json OUT.json
+
+CONFIG names the files (``models``: a folder with lightning_drag/, ipadapter/, clip_vision/, loras/;
+``checkpoint``, ``release``, ``ip_adapter``, ``clip_vision``, ``lora``) and the ``patches`` to try.
+
+For each patch node it edits one 128×96 image three ways, all with DragKSampler's own steps
+(``patched_model`` → ``sample_patched``): without the patch; with the patch node put on the MODEL
+before DragKSampler, as a user wires it (``drag_sample``); and chained by hand:
+
+* PerturbedAttentionGuidance, FreeU_V2, LoraLoaderModelOnly (a post-CFG function, a decoder block patch,
+  weight patches): the patch node applied to LightningDrag's patched model, where ComfyUI chains both;
+* DragTestImagePromptStandIn (an IPAdapter-style attn2 replacement): on LightningDrag's patched model,
+  each block's cross-attention replaced by a function written here that adds LightningDrag's
+  IP-Adapter term to the stand-in's output.
+
+It writes, per patch, the largest difference of the edit to the one without the patch and to the one
+chained by hand.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+PACK_ROOT = Path(__file__).resolve().parents[2]
+TEST_PACK = Path(__file__).resolve().parent / "test_pack"
+
+
+def _import(name: str, root: Path):
+    spec = importlib.util.spec_from_file_location(name, root / "__init__.py", submodule_search_locations=[str(root)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def call(node_class, **inputs):
+    """Run a core node as ComfyUI would: V1 (``FUNCTION``) or V3 (``execute``) classes alike."""
+    if hasattr(node_class, "FUNCTION"):
+        return getattr(node_class(), node_class.FUNCTION)(**inputs)
+    return node_class.execute(**inputs).result
+
+
+def main() -> None:
+    comfy_root, config_path, out = sys.argv[1:4]
+    config = json.loads(Path(config_path).read_text())
+    sys.path.insert(0, comfy_root)
+    import comfy.cli_args
+
+    comfy.cli_args.args.cpu = True
+    import folder_paths
+    import nodes
+    from comfy_extras.nodes_freelunch import FreeU_V2
+    from comfy_extras.nodes_pag import PerturbedAttentionGuidance
+
+    _import("drag_editing_by_hand", PACK_ROOT)
+    test_pack = _import("drag_editing_test_nodes_by_hand", TEST_PACK)
+    from drag_editing_by_hand.drag.points import DragPoints
+    from drag_editing_by_hand.nodes import lightningdrag_models as lm
+    from drag_editing_by_hand.nodes import lightningdrag_sampling as ld
+
+    lm.register_folders()
+    for folder in ("lightning_drag", "ipadapter", "clip_vision", "loras"):
+        folder_paths.add_model_folder_path(folder, str(Path(config["models"]) / folder))
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(7)
+    image = torch.from_numpy(rng.integers(0, 255, (1, 96, 128, 3)).astype(np.float32) / 255)
+    mask = torch.zeros(1, 96, 128)
+    mask[:, 16:80, 16:112] = 1
+    points = DragPoints.from_pairs([((40, 40), (70, 44))], 128, 96)
+
+    with torch.inference_mode():
+        model, clip, vae = call(nodes.CheckpointLoaderSimple, ckpt_name=config["checkpoint"])[:3]
+        lightning = lm.load_release(config["release"], config["ip_adapter"])
+        vision = call(nodes.CLIPVisionLoader, clip_name=config["clip_vision"])[0]
+        vision_output = call(nodes.CLIPVisionEncode, clip_vision=vision, image=image, crop="center")[0]
+        appearance = ld.encode_appearance(lightning, clip, {"samples": vae.encode(image)})
+        embeds = ld.embed(lightning, points, mask, 0)
+        conditioning = ld.inpaint_conditioning(appearance.conditioning, vae, image, mask, tuple(appearance.source.shape[-2:]))
+        settings = dict(seed=0, steps=3, point_guidance=4.0, sampler_name="ddim", scheduler="ddim_uniform", candidates=1)
+
+        def as_user_wires_it(patched_input):
+            return ld.drag_sample(patched_input, lightning, appearance, embeds, vae, image, mask, vision_output, decay="inv_square", **settings)["samples"]
+
+        def on_ours(chain):
+            ours = ld.patched_model(model, lightning, appearance, embeds, vision_output.image_embeds, 4.0, "inv_square")
+            return ld.sample_patched(chain(ours), appearance.source, conditioning, **settings)["samples"]
+
+        def standin_by_hand(ours):
+            standin = test_pack.ImagePromptStandIn(1.0)
+            replaces = ours.model_options["transformer_options"]["patches_replace"]["attn2"]
+            for key, lightning_term in list(replaces.items()):
+                def both(q, k, v, extra_options, lightning_term=lightning_term):
+                    ip_term = lightning_term(q, k, v, extra_options) - ld._attention(q, k, v, extra_options)
+                    return standin(q, k, v, extra_options) + ip_term
+                ours.set_model_attn2_replace(both, *key)
+            return ours
+
+        node = {
+            "PerturbedAttentionGuidance": lambda m: call(PerturbedAttentionGuidance, model=m, scale=3.0)[0],
+            "FreeU_V2": lambda m: call(FreeU_V2, model=m, b1=1.3, b2=1.4, s1=0.9, s2=0.2)[0],
+            "LoraLoaderModelOnly": lambda m: call(nodes.LoraLoaderModelOnly, model=m, lora_name=config["lora"], strength_model=1.0)[0],
+            "DragTestImagePromptStandIn": lambda m: call(test_pack.DragTestImagePromptStandIn, model=m, weight=1.0)[0],
+        }
+        by_hand = {name: node[name] for name in node} | {"DragTestImagePromptStandIn": standin_by_hand}
+
+        without = on_ours(lambda ours: ours)
+        results = {}
+        for name in config["patches"]:
+            wired = as_user_wires_it(node[name](model))
+            chained = on_ours(by_hand[name])
+            results[name] = {
+                "vs_without": float((wired - without).abs().max()),
+                "vs_by_hand": float((wired - chained).abs().max()),
+                "scale": float(without.abs().max()),
+            }
+    Path(out).write_text(json.dumps(results, indent=1))
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
