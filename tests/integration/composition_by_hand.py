@@ -19,7 +19,8 @@ before DragKSampler, as a user wires it (``drag_sample``); and chained by hand:
   IP-Adapter term to the stand-in's output.
 
 It writes, per patch, the largest difference of the edit to the one without the patch and to the one
-chained by hand.
+chained by hand; and, under ``protocol``, whether loading LightningDrag's patched model made ComfyUI load
+the LightningDrag attention weights too (named by the patches' ``models()``) and call the patches' ``to()``.
 """
 
 from __future__ import annotations
@@ -115,8 +116,19 @@ def main() -> None:
         }
         by_hand = {name: node[name] for name in node} | {"DragTestImagePromptStandIn": standin_by_hand}
 
+        import comfy.model_management
+
+        ours = ld.patched_model(model, lightning, appearance, embeds, vision_output.image_embeds, 4.0, "inv_square")
+        comfy.model_management.unload_all_models()
+        comfy.model_management.load_models_gpu([ours])
+        loaded = [m.model for m in comfy.model_management.current_loaded_models]
+        sample_patch = ours.model_options["transformer_options"]["patches_replace"]["attn1"][("input", 1)]
+        results = {"protocol": {
+            "weights_loaded_with_the_model": any(m is lightning.attention for m in loaded),
+            "inputs_device": str(sample_patch.inputs.bank[("input", 1)].device),
+            "load_device": str(ours.load_device),
+        }}
         without = on_ours(lambda ours: ours)
-        results = {}
         for name in config["patches"]:
             wired = as_user_wires_it(node[name](model))
             chained = on_ours(by_hand[name])

@@ -41,6 +41,12 @@ def test_dragksampler_with_the_patch_equals_it_chained_by_hand(tiny_results, pat
     assert result["vs_by_hand"] <= 1e-5 * max(1.0, result["scale"]), result
 
 
+def test_comfyui_loads_what_the_patches_name_and_moves_their_inputs(tiny_results):
+    protocol = tiny_results["protocol"]
+    assert protocol["weights_loaded_with_the_model"], protocol
+    assert protocol["inputs_device"] == protocol["load_device"], protocol
+
+
 def test_freeu_on_the_full_size_model_equals_it_chained_by_hand(comfy_root, test_models, full_inpaint_checkpoint, full_size_lightning, tmp_path):
     release, ip_adapter = full_size_lightning
     result = _run(comfy_root, tmp_path, {
