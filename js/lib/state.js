@@ -43,6 +43,24 @@ export class EditorState {
     this.redoStack = [];
   }
 
+  /** Open a gesture (a marker drag, a brush stroke): every change until end() is one undo step. */
+  begin() {
+    this._gesture = { redo: this.redoStack, depth: this.undoStack.length + 1 };
+    this.record();
+  }
+
+  /** Close the gesture; one that changed nothing leaves no undo step (and keeps what redo had). */
+  end() {
+    const gesture = this._gesture;
+    this._gesture = null;
+    if (!gesture || this.undoStack.length !== gesture.depth) return;
+    const before = this.undoStack[this.undoStack.length - 1];
+    const same = JSON.stringify(before.pairs) === JSON.stringify(this.pairs) && before.edits.every((v, i) => v === this.edits[i]);
+    if (!same) return;
+    this.undoStack.pop();
+    this.redoStack = gesture.redo;
+  }
+
   undo() {
     if (!this.undoStack.length) return false;
     this.redoStack.push(this._snapshot());
@@ -72,7 +90,7 @@ export class EditorState {
     return this.pairs.length - 1;
   }
 
-  /** Move a marker; call record() once when a drag starts, not on every move. */
+  /** Move a marker; within a gesture (begin() ... end()), so that a whole drag is one undo step. */
   movePoint(pair, which, point) {
     this.pairs[pair][which] = this._inside(point);
   }
@@ -89,7 +107,7 @@ export class EditorState {
     this.pairs = [];
   }
 
-  /** One step of a brush stroke (value PAINTED or ERASED); call record() once when a stroke starts. */
+  /** One step of a brush stroke (value PAINTED or ERASED), within a gesture (begin() ... end()). */
   stroke(from, to, radius, value) {
     return stampSegment(this.edits, this.width, this.height, from, to, radius, value);
   }

@@ -26,9 +26,10 @@ test("move, delete, clear, undo and redo", () => {
   s.addPoint([20, 20]);
   s.addPoint([30, 30]);
   s.addPoint([40, 40]);
-  s.record();
+  s.begin();
   s.movePoint(0, "target", [25, 22]);
   s.movePoint(0, "target", [26, 23]);  // one drag, many moves: one undo step
+  s.end();
   assert.deepEqual(s.pairs[0].target, [26, 23]);
   assert.ok(s.deletePair(1));
   assert.equal(s.pairs.length, 1);
@@ -47,8 +48,9 @@ test("move, delete, clear, undo and redo", () => {
 
 test("mask strokes are undoable and travel in the JSON", () => {
   const s = new EditorState(64, 48);
-  s.record();
+  s.begin();
   s.stroke([10, 10], [30, 20], 4, PAINTED);
+  s.end();
   const doc = JSON.parse(JSON.stringify(s.toJSON()));
   assert.ok(doc.mask.runs.length > 0);
   const back = EditorState.fromJSON(doc);
@@ -69,8 +71,9 @@ test("a new image size rescales points and mask edits", () => {
   const s = new EditorState(100, 50);
   s.addPoint([10, 10]);
   s.addPoint([50, 25]);
-  s.record();
+  s.begin();
   s.stroke([0, 0], [0, 0], 3, PAINTED);
+  s.end();
   const r = s.resized(200, 100);
   assert.deepEqual(r.pairs[0], { handle: [20, 20], target: [100, 50] });
   assert.equal(r.edits[0], PAINTED);
@@ -101,4 +104,19 @@ test("the document as text shows one pair per line and reads back the same", () 
   assert.equal(text.split("\n")[3], '  {"handle": [1, 2.5], "target": [-3, 4]},');
   assert.deepEqual(JSON.parse(text), doc);
   assert.deepEqual(JSON.parse(documentText({ width: 4, height: 4, pairs: [] })), { width: 4, height: 4, pairs: [] });
+});
+
+test("a gesture that changes nothing leaves no undo step and keeps redo", () => {
+  const s = new EditorState(50, 50);
+  s.addPoint([10, 10]);
+  s.addPoint([20, 20]);
+  s.undo();
+  s.begin(); // grab a marker and let go without moving it
+  s.end();
+  assert.ok(s.redo(), "redo survives a gesture that changed nothing");
+  assert.deepEqual(s.pairs[0].target, [20, 20]);
+  const depth = s.undoStack.length;
+  s.begin();
+  s.end();
+  assert.equal(s.undoStack.length, depth);
 });

@@ -34,7 +34,7 @@ async function at(point) {
   return page.evaluate(([x, y]) => {
     const editor = window.__dragEditorNode.dragEditor;
     const r = editor.canvas.getBoundingClientRect();
-    const view = editor._view();
+    const view = editor.placement();
     return [r.x + x * view.scale + view.offsetX, r.y + y * view.scale + view.offsetY];
   }, point);
 }
@@ -311,13 +311,54 @@ async function main() {
   assert.deepEqual(await imageOf(fourth, "editor_mask"), refined, "the refined mask is what the node outputs");
   await shot("4_connected_mask_refined");
 
-  // Preview toggle: FastDrag's warp of the image, redrawn as points move.
+  // Preview toggle: FastDragWarp's relocation drawn on the image. It shows what the node does, to the
+  // latent pixel: its holes are the holes FastDragWarp output for the same points and mask.
   await page.evaluate(() => document.querySelector("[data-action=preview]").click());
-  await page.waitForTimeout(200);
+  await page.waitForTimeout(300);
   const status = await page.evaluate(() => window.__dragEditorNode.dragEditor.status.textContent);
   assert.match(status, /^preview: \d+ ms$/);
+  const previewHoles = () => page.evaluate(() => {
+    const { src, lh, lw } = window.__dragEditorNode.dragEditor.previewCache.result;
+    return Array.from({ length: 256 * 192 }, (_, i) => {
+      const [x, y] = [i % 256, Math.floor(i / 256)];
+      return (y >> 3) < lh && (x >> 3) < lw && src[(y >> 3) * lw + (x >> 3)] < 0 ? 1 : 0;
+    });
+  });
+  assert.deepEqual(await previewHoles(), await imageOf(fourth, "warp_holes"), "the preview's holes are FastDragWarp's");
   await shot("3_preview");
-  console.log(`ok: points, move, delete, paint, undo/redo, save/reload, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview (${status})`);
+
+  // It follows the FastDragWarp it feeds: with two pairs, nearest_handle moves other pixels, and the
+  // preview still equals the node. BNNI's fill shows on request.
+  await page.evaluate(() => {
+    const editor = window.__dragEditorNode.dragEditor;
+    editor.change(() => { editor.state.addPoint([120, 110]); editor.state.addPoint([100, 122]); });
+  });
+  await page.waitForTimeout(300);
+  const inverse = await previewHoles();
+  await page.evaluate(() => {
+    const warp = window.app.graph._nodes.find((n) => n.type === "FastDragWarp");
+    const option = warp.widgets.find((w) => w.name === "aggregation");
+    option.value = "nearest_handle";
+    option.callback?.(option.value);
+  });
+  await page.waitForTimeout(300);
+  const nearest = await previewHoles();
+  assert.notDeepEqual(nearest, inverse, "the preview follows FastDragWarp's aggregation");
+  const fifth = await run();
+  assert.equal(fifth.status.status_str, "success", JSON.stringify(fifth.status));
+  assert.deepEqual(nearest, await imageOf(fifth, "warp_holes"), "with nearest_handle too, the preview's holes are FastDragWarp's");
+  await page.evaluate(() => document.querySelector("[data-action=fill]").click());
+  await page.waitForTimeout(300);
+  await shot("3b_preview_filled");
+
+  // Removing the node takes its editor down cleanly.
+  await page.evaluate(() => {
+    const node = window.__dragEditorNode;
+    window.app.graph.remove(node);
+  });
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => window.__dragEditorNode.dragBinding), null);
+  console.log(`ok: points, move, delete, paint, undo/redo, save/reload, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status})`);
   assert.deepEqual(errors, [], errors.join("\n"));
 }
 

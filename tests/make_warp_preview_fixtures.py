@@ -1,0 +1,111 @@
+"""Write tests/fixtures/warp_preview.json: FastDragWarp's latent regions and relocation source maps, computed
+by the node's own code (drag/fastdrag), for the canvas preview to reproduce (js/tests/warp_preview.test.mjs).
+
+Run ``python tests/make_warp_preview_fixtures.py`` after changing the warp; tests/test_warp_preview_fixtures.py
+fails while the file is out of date. Masks and latent regions are run-length coded over pixels in raster order
+(``[value, count, ...]``); a map lists only the latent pixels whose source is not themselves, as
+``[index, source]`` (source -1 = hole).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+if __name__ == "__main__":
+    import conftest  # noqa: F401  (loads the pack as the tests do)
+
+import torch
+
+from drag_editing_pack_under_test.drag.errors import DragInputError
+from drag_editing_pack_under_test.drag.fastdrag.to_latent import mask_to_latent, points_to_latent
+from drag_editing_pack_under_test.drag.fastdrag.warp import relocation_map
+from drag_editing_pack_under_test.drag.points import DragPoints
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "warp_preview.json"
+
+
+def _runs(values: torch.Tensor) -> list[int]:
+    flat = values.flatten().to(torch.int64).tolist()
+    runs: list[int] = []
+    for v in flat:
+        if runs and runs[-2] == v:
+            runs[-1] += 1
+        else:
+            runs += [v, 1]
+    return runs
+
+
+def _rectangle(width: int, height: int, x0: int, y0: int, x1: int, y1: int) -> torch.Tensor:
+    mask = torch.zeros(height, width)
+    mask[y0:y1, x0:x1] = 1
+    return mask
+
+
+def _disc(width: int, height: int, cx: float, cy: float, r: float) -> torch.Tensor:
+    ys, xs = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    return (((xs - cx) ** 2 + (ys - cy) ** 2) <= r * r).float()
+
+
+def _drags(count: int, width: int, height: int, seed: int) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    g = torch.Generator().manual_seed(seed)
+    pairs = []
+    for _ in range(count):
+        hx, hy = (0.3 + 0.4 * torch.rand(2, generator=g)).tolist()
+        dx, dy = (0.2 * torch.rand(2, generator=g) - 0.1).tolist()
+        pairs.append(((round(hx * width, 2), round(hy * height, 2)), (round((hx + dx) * width, 2), round((hy + dy) * height, 2))))
+    return pairs
+
+
+def cases() -> list[dict]:
+    """(name, width, height, pairs, mask or None, aggregation) of every fixture case."""
+    specs = [
+        ("one drag, rectangle", 256, 192, [((80, 90), (130, 100))], _rectangle(256, 192, 40, 40, 200, 160)),
+        ("three drags, disc, non-square", 200, 328, _drags(3, 200, 328, 1), _disc(200, 328, 100, 160, 90)),
+        ("six drags, whole image", 512, 384, _drags(6, 512, 384, 2), None),
+        ("five drags, rectangle", 320, 256, _drags(5, 320, 256, 3), _rectangle(320, 256, 30, 20, 300, 240)),
+        ("four drags, tall", 136, 400, _drags(4, 136, 400, 4), _rectangle(136, 400, 8, 30, 128, 380)),
+        ("handles on grid points", 256, 256, [((64, 64), (96, 72)), ((160, 128), (150, 160))], _rectangle(256, 256, 16, 16, 240, 240)),
+        ("opposing drags", 256, 192, [((90, 96), (130, 96)), ((170, 96), (130, 96))], _rectangle(256, 192, 20, 30, 236, 170)),
+        ("size not a multiple of 8", 203, 157, _drags(2, 203, 157, 5), _rectangle(203, 157, 21, 13, 187, 141)),
+        ("thin mask", 256, 192, [((100, 97), (140, 99))], _rectangle(256, 192, 30, 93, 230, 101)),
+        ("handle outside the circle", 256, 192, [((120, 96), (140, 96)), ((250, 10), (240, 20))], _rectangle(256, 192, 100, 80, 160, 120)),
+    ]
+    out = []
+    for name, width, height, pairs, mask in specs:
+        for aggregation in ("inverse_distance", "nearest_handle"):
+            out.append(dict(name=name, width=width, height=height, pairs=pairs, mask=mask, aggregation=aggregation))
+    return out
+
+
+def compute(case: dict) -> dict:
+    width, height = case["width"], case["height"]
+    points = DragPoints.from_pairs(case["pairs"], width, height)
+    mask = case["mask"]
+    region = mask_to_latent(mask[None])[0] if mask is not None else torch.ones(height // 8, width // 8, dtype=torch.bool)
+    handles, targets = points_to_latent(points)
+    entry = {
+        "name": case["name"], "width": width, "height": height, "aggregation": case["aggregation"],
+        "pairs": [{"handle": list(h), "target": list(t)} for h, t in case["pairs"]],
+        "mask": _runs(mask) if mask is not None else None,
+        "latent": list(region.shape), "region": _runs(region),
+        "handles": handles.tolist(), "targets": targets.tolist(),
+    }
+    try:
+        src = relocation_map(region, handles, targets, case["aggregation"]).flatten()
+    except DragInputError as error:
+        entry["outside_pair"] = int(re.search(r"pair (\d+)", str(error)).group(1)) - 1
+        return entry
+    moved = (src != torch.arange(src.numel())).nonzero()[:, 0]
+    entry["moved"] = [[int(i), int(src[i])] for i in moved]
+    return entry
+
+
+def fixture_text() -> str:
+    return json.dumps({"cases": [compute(c) for c in cases()]}, separators=(",", ":")) + "\n"
+
+
+if __name__ == "__main__":
+    FIXTURE.write_text(fixture_text())
+    print(f"wrote {FIXTURE} ({FIXTURE.stat().st_size / 1024:.0f} KiB)")
