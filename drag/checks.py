@@ -26,9 +26,19 @@ def as_mask_batch(mask: Tensor, name: str = "mask") -> Tensor:
         mask = mask[None]
     if mask.dim() != 3:
         raise DragInputError(f"{name}: expected a MASK of shape [batch, height, width], got shape {list(mask.shape)}.")
-    if not bool(torch.isfinite(mask).all()):
-        raise DragInputError(f"{name}: the mask contains NaN or infinite values; check the node that produced it.")
+    check_finite(mask, name)
     return mask
+
+
+def check_mask_size(mask: Tensor, width: int, height: int, batch: int, name: str = "mask") -> None:
+    """Raise unless ``mask`` ([B, H, W]) is ``width`` × ``height`` and has 1 or ``batch`` elements."""
+    if tuple(mask.shape[-2:]) != (height, width):
+        raise DragInputError(
+            f"{name}: {mask.shape[-1]}×{mask.shape[-2]}, but the image is {width}×{height}. Connect a mask of the "
+            "image being edited (DragPointsEditor's mask output), at its size."
+        )
+    if mask.shape[0] not in (1, batch):
+        raise DragInputError(f"{name}: {mask.shape[0]} masks for a batch of {batch}; connect one mask, or one per image.")
 
 
 def check_mask_fits(mask: Tensor, points: DragPoints, batch: int, name: str = "mask") -> None:
@@ -39,11 +49,28 @@ def check_mask_fits(mask: Tensor, points: DragPoints, batch: int, name: str = "m
             "without an alpha channel. Paint the editable region in LoadImage's mask editor (right click → Open in "
             "MaskEditor), or disconnect the mask to make the whole image editable."
         )
-    points.check_size(mask.shape[-1], mask.shape[-2], f"the {name}")
-    if mask.shape[0] not in (1, batch):
+    check_mask_size(mask, points.width, points.height, batch, name)
+
+
+def check_editable(editable: Tensor, name: str = "mask", latent: Tensor | None = None) -> None:
+    """Raise unless every mask of ``editable`` ([B, H, W] bool, True = may change) marks something, and,
+    with ``latent`` (the same masks on the latent grid, [B, h, w] bool), reaches a latent pixel too."""
+    if not bool(editable.flatten(1).any(dim=1).all()):
         raise DragInputError(
-            f"{name}: {mask.shape[0]} masks for a batch of {batch}; connect one mask, or one per image."
+            f"{name}: it is empty, so nothing may change. Paint the region that may change (it should cover the "
+            f"handles), or disconnect the {name} input to let the whole image change."
         )
+    if latent is not None and not bool(latent.flatten(1).any(dim=1).all()):
+        raise DragInputError(
+            f"{name}: it covers too little to reach any latent pixel (each is 8×8 image pixels). Paint a larger "
+            f"region (it should cover the handles), or disconnect the {name} input to let the whole image change."
+        )
+
+
+def check_finite(samples: Tensor, name: str = "latent") -> None:
+    """Raise if ``samples`` holds NaN or infinite values."""
+    if not bool(torch.isfinite(samples).all()):
+        raise DragInputError(f"{name}: it contains NaN or infinite values; check the node that produced it.")
 
 
 def check_latent_fits(samples: Tensor, points: DragPoints, name: str = "latent") -> None:
@@ -58,5 +85,4 @@ def check_latent_fits(samples: Tensor, points: DragPoints, name: str = "latent")
             f"points were placed on a {points.width}×{points.height} image, whose latent is {expected[1]}×{expected[0]}. "
             "Encode the same image that the points were placed on."
         )
-    if not bool(torch.isfinite(samples).all()):
-        raise DragInputError(f"{name}: the latent contains NaN or infinite values; check the node that produced it.")
+    check_finite(samples, name)

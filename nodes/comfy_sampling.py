@@ -1,14 +1,17 @@
-"""ComfyUI helpers every sampling node of the pack uses: latent checks, progress with previews and
-interruption, the empty prompt."""
+"""ComfyUI helpers every sampling node of the pack uses: latent checks, the model's timestep table and
+the official DDIM ending, progress with previews and interruption, the empty prompt."""
 
 from __future__ import annotations
 
 import comfy.model_management
+import comfy.model_sampling
 import comfy.sample
 import comfy.samplers
 import latent_preview
 import torch
 
+from ..drag.checks import check_finite
+from ..drag.comfy_protocol import TRAIN_TIMESTEPS
 from ..drag.errors import DragInputError
 
 
@@ -16,9 +19,27 @@ def latent_samples(latent: dict, model) -> torch.Tensor:
     samples = latent["samples"]
     if samples.dim() != 4:
         raise DragInputError(f"latent: expected image latents [batch, channels, height, width], got shape {list(samples.shape)}.")
-    if not bool(torch.isfinite(samples).all()):
-        raise DragInputError("latent: the latent contains NaN or infinite values; check the node that produced it.")
+    check_finite(samples, "latent")
     return comfy.sample.fix_empty_latent_channels(model, samples)
+
+
+def sigma_table(model) -> torch.Tensor | None:
+    """The model's sigma at each of its 1000 training timesteps (float32, CPU), or None for a model that
+    does not sample on 1000 discrete timesteps."""
+    sampling = model.get_model_object("model_sampling")
+    if isinstance(sampling, comfy.model_sampling.ModelSamplingDiscrete) and len(sampling.sigmas) == TRAIN_TIMESTEPS:
+        return sampling.sigmas.float().cpu()
+    return None
+
+
+def with_official_ddim_end(model, sigmas: torch.Tensor) -> torch.Tensor | None:
+    """``sigmas`` ending where the official DDIM schedulers (``set_alpha_to_one=False``) end, at
+    alphas_cumprod[0] (the sigma of timestep 0) instead of at 0; None for a model without the table.
+    Decode the result there through :func:`drag.comfy_protocol.vp_latent`."""
+    table = sigma_table(model)
+    if table is None:
+        return None
+    return torch.cat([sigmas[:-1], table[:1]])
 
 
 def progress_callback(model, steps: int):

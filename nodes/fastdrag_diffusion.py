@@ -48,9 +48,9 @@ class FastDragInvert(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, model, latent, steps, inversion_strength, offload_kv, positive=None, clip=None) -> io.NodeOutput:
+    def execute(cls, model, latent, steps, inversion_strength, positive=None, clip=None, offload_kv=False) -> io.NodeOutput:
         conditioning = fd.conditioning_or_empty(positive, clip)
-        noisy, kv = fd.invert(model, latent, conditioning, steps, inversion_strength, offload_kv)
+        noisy, kv = fd.invert(model, latent, conditioning, steps=steps, strength=inversion_strength, offload=offload_kv)
         return io.NodeOutput(noisy, kv)
 
 
@@ -81,7 +81,10 @@ class FastDragKSampler(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, drag_kv, latent, consistency, cfg, sampler_name, seed, positive=None, negative=None) -> io.NodeOutput:
-        return io.NodeOutput(fd.sample(model, drag_kv, latent, consistency, cfg, sampler_name, seed, positive, negative))
+        return io.NodeOutput(fd.sample(
+            model, drag_kv, latent, consistency=consistency, cfg=cfg, sampler_name=sampler_name, seed=seed,
+            positive=positive, negative=negative,
+        ))
 
 
 class FastDragConsistency(io.ComfyNode):

@@ -65,11 +65,11 @@ class FastDragWarp(io.ComfyNode):
         cls,
         latent: dict,
         points: DragPoints,
-        aggregation: str,
-        hole_fill: str,
         mask: torch.Tensor | None = None,
+        aggregation: str = "inverse_distance",
+        hole_fill: str = "zero",
     ) -> io.NodeOutput:
-        warped, holes = warp_latent(latent["samples"], points, mask, aggregation, hole_fill)
+        warped, holes = warp_latent(latent["samples"], points, mask, aggregation=aggregation, hole_fill=hole_fill)
         return io.NodeOutput({**latent, "samples": warped}, holes)
 
 

@@ -15,10 +15,11 @@ import torch
 from comfy.patcher_extension import WrappersMP
 
 from ..drag.errors import DragInputError
-from ..drag.fastdrag.inversion import sample_fastdrag_inversion, vp_latent
+from ..drag.fastdrag.inversion import sample_fastdrag_inversion
 from ..drag.fastdrag.kv import ConsistencyPatch, DragKV, KVRecorder, check_latent
-from ..drag.fastdrag.schedule import TRAIN_TIMESTEPS, fastdrag_timesteps
-from .comfy_sampling import empty_prompt, latent_samples, progress_callback
+from ..drag.comfy_protocol import vp_latent
+from ..drag.fastdrag.schedule import fastdrag_timesteps
+from .comfy_sampling import empty_prompt, latent_samples, progress_callback, sigma_table
 
 WRAPPER_KEY = "drag_editing.fastdrag_consistency"
 
@@ -27,29 +28,24 @@ def _discrete_sigmas(model) -> torch.Tensor:
     """The model's sigma for each of its 1000 training timesteps; refuses models FastDrag cannot run on."""
     ms = comfy.model_sampling
     sampling = model.get_model_object("model_sampling")
-    usable = (
-        isinstance(sampling, ms.ModelSamplingDiscrete)
-        and not isinstance(sampling, ms.ModelSamplingDiscreteEDM)
-        and isinstance(sampling, ms.EPS)  # epsilon or v prediction
-        and not isinstance(sampling, ms.EDM)
-        and len(sampling.sigmas) == TRAIN_TIMESTEPS
-    )
-    if not usable:
+    table = sigma_table(model)
+    usable = table is not None and not isinstance(sampling, ms.ModelSamplingDiscreteEDM) and isinstance(sampling, ms.EPS) and not isinstance(sampling, ms.EDM)
+    if not usable:  # epsilon or v prediction on the 1000 discrete timesteps of the SD family
         raise DragInputError(
             f"model: FastDrag needs a diffusion model with 1000 discrete timesteps and epsilon or v prediction "
             f"(the SD1.5 family), but this one ({type(model.model).__name__}) samples with {type(sampling).__name__}. "
             "Load an SD1.5 checkpoint (the official release uses LCM_Dreamshaper_v7's UNet with SD1.5's VAE and CLIP)."
         )
-    return sampling.sigmas.float().cpu()
+    return table
 
 
 def invert(model, latent: dict, positive: list, steps: int, strength: float, offload: bool) -> tuple[dict, DragKV]:
     """FastDrag's DDIM inversion of ``latent`` (guidance 1, as the official code), recording the decoder
     self-attention inputs. Returns the noisy LATENT at the warp timestep and the DRAG_KV."""
-    sigma_table = _discrete_sigmas(model)
+    table = _discrete_sigmas(model)
     samples = latent_samples(latent, model)
     timesteps = fastdrag_timesteps(steps, strength)
-    sampling_sigmas = sigma_table[timesteps + [0]]  # [sigma(601), ..., sigma(1), sigma(0)]
+    sampling_sigmas = table[timesteps + [0]]  # [sigma(601), ..., sigma(1), sigma(0)]: the official DDIM end
     recorder = KVRecorder(len(timesteps), "cpu" if offload else None)
     patched = model.clone()
     patched.set_model_attn1_patch(recorder)
@@ -60,7 +56,7 @@ def invert(model, latent: dict, positive: list, steps: int, strength: float, off
     )
     kv = recorder.finish(
         timesteps=tuple(timesteps), sigmas=sampling_sigmas[:-1].clone(), final_sigma=float(sampling_sigmas[-1]),
-        sigma_table=sigma_table, total_steps=steps, strength=strength, latent_shape=tuple(samples.shape),
+        sigma_table=table, total_steps=steps, strength=strength, latent_shape=tuple(samples.shape),
         conditioning=positive,
     )
     device = next(iter(kv.states.values())).device

@@ -91,7 +91,7 @@ class PointEmbed(io.ComfyNode):
 
     @classmethod
     def execute(cls, lightning_drag, points, anchors, mask=None) -> io.NodeOutput:
-        return io.NodeOutput(ld.embed(lightning_drag, points, mask, anchors))
+        return io.NodeOutput(ld.embed(lightning_drag, points, mask=mask, anchors=anchors))
 
 
 class DragKSampler(io.ComfyNode):
@@ -139,6 +139,7 @@ class DragKSampler(io.ComfyNode):
     def execute(cls, model, lightning_drag, appearance, point_embeds, clip_vision_output, vae, image, mask, seed, steps,
                 point_guidance, decay, sampler_name, scheduler, candidates, positive=None) -> io.NodeOutput:
         return io.NodeOutput(ld.drag_sample(
-            model, lightning_drag, appearance, point_embeds, vae, image, mask, clip_vision_output, seed, steps,
-            point_guidance, decay, sampler_name, scheduler, candidates, positive,
+            model, lightning_drag, appearance, point_embeds, vae=vae, image=image, mask=mask,
+            clip_vision_output=clip_vision_output, seed=seed, steps=steps, point_guidance=point_guidance, decay=decay,
+            sampler_name=sampler_name, scheduler=scheduler, candidates=candidates, positive=positive,
         ))

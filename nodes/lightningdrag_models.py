@@ -78,9 +78,9 @@ def missing_files(name: str, ip_adapter: str) -> str | None:
     root = _release_root(name)
     missing = [f for f in (release.APPEARANCE_FILE, release.POINT_EMBEDDING_FILE, release.ATTENTION_FILE) if not (root / f).is_file()]
     if missing:
-        return f"LightningDrag weights: {', '.join(missing)} not found in {root}. {_release_where(name)}"
+        return f"release: {', '.join(missing)} not found in {root}. {_release_where(name)}"
     if folder_paths.get_full_path(IP_ADAPTER_FOLDER, ip_adapter) is None:
-        return f"LightningDrag weights: {ip_adapter} not found. {_ip_where()}"
+        return f"ip_adapter: {ip_adapter} not found. {_ip_where()}"
     return None
 
 
@@ -111,10 +111,10 @@ def _appearance_patcher(state: dict, widths: tuple[int, int, int, int], path: Pa
     to_comfy = comfy.utils.unet_to_diffusers(_sd15_unet_config(widths))
     comfy_state = {to_comfy[k]: v for k, v in state.items()}
     if len(comfy_state) != len(state):
-        raise DragInputError(f"LightningDrag weights: {path}: some keys have no SD1.5 UNet counterpart. {where}")
+        raise DragInputError(f"release: {path}: some keys have no SD1.5 UNet counterpart. {where}")
     patcher = comfy.sd.load_diffusion_model_state_dict(comfy_state)
     if patcher is None or type(patcher.model.model_config).__name__ != "SD15":
-        raise DragInputError(f"LightningDrag weights: {path}: ComfyUI does not read it as an SD1.5 UNet. {where}")
+        raise DragInputError(f"release: {path}: ComfyUI does not read it as an SD1.5 UNet. {where}")
     return patcher
 
 
@@ -136,7 +136,7 @@ def load_release(name: str, ip_adapter: str) -> LightningDragModels:
     point_attention = release.read_point_attention(root / release.ATTENTION_FILE, widths, where)
     ip_path = folder_paths.get_full_path(IP_ADAPTER_FOLDER, ip_adapter)
     if ip_path is None:
-        raise DragInputError(f"LightningDrag weights: {ip_adapter}: file not found. {_ip_where()}")
+        raise DragInputError(f"ip_adapter: {ip_adapter}: file not found. {_ip_where()}")
     ip_projection, ip_layers = release.read_ip_adapter(Path(ip_path), widths, _ip_where())
 
     net = PointEmbeddingNet()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 import comfy.model_management
-import comfy.model_sampling
 import comfy.sample
 import comfy.samplers
 import comfy.utils
@@ -16,17 +15,16 @@ from comfy.ldm.modules.attention import optimized_attention
 
 from ..drag.checks import LATENT_FACTOR, as_mask_batch, check_mask_fits
 from ..drag.errors import DragInputError
-from ..drag.fastdrag.inversion import vp_latent
 from ..drag.lightningdrag.attention import AppearanceBank, AppearanceRecorder, PointEmbeds, sampling_patches
 from ..drag.lightningdrag.augment import with_border_anchors
 from ..drag.lightningdrag.checks import check_edit_inputs, check_image_embeds
 from ..drag.lightningdrag.guidance import point_cfg_function
 from ..drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 from ..drag.lightningdrag.noise_prior import noise_prior
-from ..drag.model_patches import current_replace, describe, install_replace, module_of
+from ..drag.comfy_protocol import current_replace, describe, install_replace, module_of, vp_latent
 from ..drag.lightningdrag.point_net import embed_points
 from ..drag.points import DragPoints
-from .comfy_sampling import empty_prompt, latent_samples, progress_callback
+from .comfy_sampling import empty_prompt, latent_samples, progress_callback, with_official_ddim_end
 from .lightningdrag_models import LightningDragModels
 
 def _compute_dtype(patcher) -> torch.dtype:
@@ -157,14 +155,11 @@ def patched_model(model, models: LightningDragModels, appearance: AppearanceBank
 
 
 def sampling_sigmas(patched, sampler_name: str, scheduler: str, steps: int) -> tuple[torch.Tensor, bool]:
-    """The schedule, and whether it ends at alphas_cumprod[0] as the official DDIMScheduler
-    (set_alpha_to_one=False) does, rather than at sigma 0."""
-    sampling = patched.get_model_object("model_sampling")
-    sigmas = comfy.samplers.calculate_sigmas(sampling, scheduler, steps).cpu()
-    ends_at_alpha0 = sampler_name == "ddim" and isinstance(sampling, comfy.model_sampling.ModelSamplingDiscrete) and len(sampling.sigmas) == 1000
-    if ends_at_alpha0:
-        sigmas[-1] = float(sampling.sigmas[0])
-    return sigmas, ends_at_alpha0
+    """The schedule, and whether it ends at alphas_cumprod[0] as the official DDIMScheduler does (with
+    ``ddim``), rather than at sigma 0."""
+    sigmas = comfy.samplers.calculate_sigmas(patched.get_model_object("model_sampling"), scheduler, steps).cpu()
+    official = with_official_ddim_end(patched, sigmas) if sampler_name == "ddim" else None
+    return (sigmas, False) if official is None else (official, True)
 
 
 def start_latent(patched, source: torch.Tensor, candidates: int, seed: int, first_sigma: float) -> torch.Tensor:

@@ -18,23 +18,13 @@ if __name__ == "__main__":
 
 import torch
 
+from helpers import runs
 from drag_editing_pack_under_test.drag.errors import DragInputError
 from drag_editing_pack_under_test.drag.fastdrag.to_latent import mask_to_latent, points_to_latent
 from drag_editing_pack_under_test.drag.fastdrag.warp import relocation_map
 from drag_editing_pack_under_test.drag.points import DragPoints
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "warp_preview.json"
-
-
-def _runs(values: torch.Tensor) -> list[int]:
-    flat = values.flatten().to(torch.int64).tolist()
-    runs: list[int] = []
-    for v in flat:
-        if runs and runs[-2] == v:
-            runs[-1] += 1
-        else:
-            runs += [v, 1]
-    return runs
 
 
 def _rectangle(width: int, height: int, x0: int, y0: int, x1: int, y1: int) -> torch.Tensor:
@@ -88,8 +78,8 @@ def compute(case: dict) -> dict:
     entry = {
         "name": case["name"], "width": width, "height": height, "aggregation": case["aggregation"],
         "pairs": [{"handle": list(h), "target": list(t)} for h, t in case["pairs"]],
-        "mask": _runs(mask) if mask is not None else None,
-        "latent": list(region.shape), "region": _runs(region),
+        "mask": runs(mask) if mask is not None else None,
+        "latent": list(region.shape), "region": runs(region),
         "handles": handles.tolist(), "targets": targets.tolist(),
     }
     try:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..checks import as_mask_batch, check_latent_fits, check_mask_fits
-from ..errors import DragInputError
+from ..checks import as_mask_batch, check_editable, check_latent_fits, check_mask_fits
 from ..latent_masks import image_mask_to_latent, latent_mask_to_image
 from ..points import DragPoints
 from .bnni import bnni
@@ -26,14 +25,7 @@ def edit_region(mask: Tensor | None, points: DragPoints, samples: Tensor) -> Ten
     mask = as_mask_batch(mask)
     check_mask_fits(mask, points, samples.shape[0])
     region = mask_to_latent(mask.float())
-    if not bool(region.flatten(1).any(dim=1).all()):
-        detail = "is empty" if not bool((mask > 0).flatten(1).any(dim=1).all()) else (
-            "covers too little to reach any latent pixel (each is 8×8 image pixels)"
-        )
-        raise DragInputError(
-            f"mask: the mask {detail}. Paint the region that may move (it should cover the handles), "
-            "or disconnect the mask to let the whole image move."
-        )
+    check_editable(mask > 0, "mask", region)
     return region.to(samples.device)
 
 

@@ -51,11 +51,3 @@ def sample_fastdrag_inversion(
             callback({"x": x, "i": i, "sigma": target, "sigma_hat": target, "denoised": denoised})
     return x
 
-
-def vp_latent(x: Tensor, sigma: Tensor | float) -> Tensor:
-    """The diffusers-style (variance-preserving) latent z of a VE sample ``x`` at ``sigma``.
-
-    FastDrag's sampling ends at alphas_cumprod[0] and decodes that z; ComfyUI would return x there,
-    which differs by the factor sqrt(1 + sigma^2).
-    """
-    return x / torch.sqrt(1 + torch.as_tensor(sigma, dtype=x.dtype, device=x.device) ** 2)

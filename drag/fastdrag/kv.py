@@ -16,7 +16,7 @@ Everything here follows ComfyUI's patch protocols without importing ComfyUI:
 * an ``OUTER_SAMPLE`` wrapper ``fn(executor, noise, latent_image, sampler, sigmas, ...)`` around one
   sampling run.
 
-The patch is a :class:`..model_patches.Patch`: a model ``clone()`` shares its record instead of copying
+The patch is a :class:`..comfy_protocol.Patch`: a model ``clone()`` shares its record instead of copying
 it, and the record itself is never modified after inversion.
 """
 
@@ -28,11 +28,8 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
+from ..comfy_protocol import LayerKey, Patch, Placed, chunk_count, conditional, for_every_chunk, layer_key, nearest_step
 from ..errors import DragInputError
-from ..model_patches import Patch, Placed
-
-BlockKey = tuple[int, int]
-"""(output block id, transformer block index): where a recorded self-attention sits in the UNet."""
 
 _SIGMA_TOLERANCE = 1e-3  # relative; recorded and requested sigmas come from the same table
 
@@ -41,7 +38,7 @@ _SIGMA_TOLERANCE = 1e-3  # relative; recorded and requested sigmas come from the
 class DragKV:
     """The self-attention inputs FastDrag's inversion recorded, per decoder layer and timestep.
 
-    ``states[key]``: [S, B, HW, C], the normalised input of that layer's self-attention for the
+    ``states[key]``: [S, B, HW, C] per decoder layer (``("output", id, index)``), the normalised input of its self-attention for the
     positive (conditional) pass, S steps in sampling order. ``timesteps`` / ``sigmas``: those S
     steps (e.g. 601, 501, ..., 1), sigmas as float32 on the CPU. ``final_sigma``: where sampling ends
     (sigma of timestep 0). ``sigma_table``: the model's sigma of every training timestep, to name
@@ -49,7 +46,7 @@ class DragKV:
     the positive conditioning the inversion used (FastDrag samples with the same prompt).
     """
 
-    states: dict[BlockKey, Tensor]
+    states: dict[LayerKey, Tensor]
     timesteps: tuple[int, ...]
     sigmas: Tensor
     final_sigma: float
@@ -69,8 +66,7 @@ class DragKV:
 
     def timesteps_of(self, sigmas: Tensor) -> list[int]:
         """The training timesteps nearest to ``sigmas`` (for messages)."""
-        distance = (self.sigma_table.log()[None] - sigmas.float().cpu().clamp(min=1e-10).log()[:, None]).abs()
-        return distance.argmin(dim=1).tolist()
+        return nearest_step(self.sigma_table, sigmas.float().cpu())[0].tolist()
 
     def describe(self) -> str:
         b, c, h, w = self.latent_shape
@@ -80,11 +76,9 @@ class DragKV:
         )
 
 
-def _self_attention_key(extra_options: dict) -> BlockKey | None:
-    block = extra_options.get("block")
-    if block is None or block[0] != "output":
-        return None
-    return int(block[1]), int(extra_options.get("block_index", 0))
+def _decoder_layer(extra_options: dict) -> LayerKey | None:
+    key = layer_key(extra_options)
+    return key if key is not None and key[0] == "output" else None
 
 
 class KVRecorder:
@@ -98,17 +92,14 @@ class KVRecorder:
     def __init__(self, steps: int, storage: torch.device | str | None = None):
         self.steps = steps
         self.storage = storage
-        self.states: dict[BlockKey, Tensor] = {}
-        self.filled: dict[BlockKey, int] = {}
+        self.states: dict[LayerKey, Tensor] = {}
+        self.filled: dict[LayerKey, int] = {}
 
     def __call__(self, n: Tensor, context: Tensor, value: Tensor, extra_options: dict):
-        key = _self_attention_key(extra_options)
-        chunks = extra_options.get("cond_or_uncond", [0])
-        if key is None or 0 not in chunks:
+        key = _decoder_layer(extra_options)
+        positive = conditional(n, extra_options) if key is not None else None
+        if positive is None:
             return n, context, value
-        size = n.shape[0] // len(chunks)
-        start = chunks.index(0) * size
-        positive = n[start : start + size]
         if key not in self.states:
             device = positive.device if self.storage is None else self.storage
             self.states[key] = torch.empty((self.steps, *positive.shape), dtype=positive.dtype, device=device)
@@ -162,29 +153,26 @@ class ConsistencyPatch(Patch):
 
     def __init__(self, kv: DragKV):
         self.kv = kv
-        self.inputs = Placed(log_sigmas=kv.sigmas.log())
+        self.inputs = Placed(sigmas=kv.sigmas)
         self.run = _RunState()
 
     def __call__(self, n: Tensor, context: Tensor, value: Tensor, extra_options: dict):
         kv = self.kv
-        key = _self_attention_key(extra_options)
+        key = _decoder_layer(extra_options)
         stored = kv.states.get(key) if key is not None else None
         if stored is None:
             return n, context, value
-        chunks = len(extra_options.get("cond_or_uncond", [0]))
+        chunks = chunk_count(extra_options)
         if stored.shape[1] * chunks != n.shape[0] or stored.shape[2:] != n.shape[1:]:
             raise DragInputError(
-                f"DRAG_KV: self-attention {key} gets {n.shape[0] // chunks} latent(s) with {n.shape[1]} positions and "
+                f"drag_kv: self-attention {key} gets {n.shape[0] // chunks} latent(s) with {n.shape[1]} positions and "
                 f"{n.shape[2]} channels, but the record holds {stored.shape[1]} with {stored.shape[2]} positions and "
                 f"{stored.shape[3]} channels ({kv.describe()}). Sample the latent that was inverted, with the same model."
             )
-        sigma = extra_options["sigmas"][:1].float()
-        log_sigmas = self.inputs.log_sigmas.to(sigma.device)
-        distance = (log_sigmas - sigma.clamp(min=1e-10).log()).abs()
-        step = distance.argmin()
-        self.run.note(distance[step] > _SIGMA_TOLERANCE)
-        recorded = stored.index_select(0, step.view(1).to(stored.device))[0]
-        recorded = recorded.to(device=n.device, dtype=n.dtype).repeat(chunks, 1, 1)
+        step, gap = nearest_step(self.inputs.sigmas, extra_options["sigmas"][:1].float())
+        self.run.note(gap[0] > _SIGMA_TOLERANCE)
+        recorded = stored.index_select(0, step.to(stored.device))[0]
+        recorded = for_every_chunk(recorded.to(device=n.device, dtype=n.dtype), extra_options)
         return n, recorded, recorded
 
     def outer_sample(self, executor: Callable, noise: Tensor, latent_image: Tensor, sampler: Any, sigmas: Tensor, *args, **kwargs):
@@ -194,12 +182,12 @@ class ConsistencyPatch(Patch):
         out = executor(noise, latent_image, sampler, sigmas, *args, **kwargs)
         if not self.run.used:
             raise DragInputError(
-                "DRAG_KV: the model has none of the self-attention layers the record holds; sample with the "
+                "drag_kv: the model has none of the self-attention layers the record holds; sample with the "
                 "model that was inverted (or turn consistency off)."
             )
         if bool(self.run.unrecorded):
             raise DragInputError(
-                f"DRAG_KV: the sampler evaluated the model between the recorded steps ({self.kv.describe()}). Use a "
+                f"drag_kv: the sampler evaluated the model between the recorded steps ({self.kv.describe()}). Use a "
                 "first-order sampler that evaluates only at the schedule's steps (ddim, euler)."
             )
         return out
@@ -218,11 +206,10 @@ def check_latent(kv: DragKV, shape: torch.Size | tuple[int, ...]) -> None:
 def check_schedule(kv: DragKV, sigmas: Tensor) -> None:
     """Raise unless the model is evaluated only at recorded steps: every sigma but the last of ``sigmas``."""
     evaluated = sigmas[:-1].float().cpu()
-    recorded = kv.sigmas.log()
-    distance = (recorded[None] - evaluated.clamp(min=1e-10).log()[:, None]).abs().min(dim=1).values
-    if len(evaluated) == 0 or bool((distance > _SIGMA_TOLERANCE).any()):
+    _, gap = nearest_step(kv.sigmas, evaluated)
+    if len(evaluated) == 0 or bool((gap > _SIGMA_TOLERANCE).any()):
         raise DragInputError(
-            f"DRAG_KV: the sampler's steps are at timesteps {kv.timesteps_of(evaluated)}, but the K/V were "
+            f"drag_kv: the sampler's steps are at timesteps {kv.timesteps_of(evaluated)}, but the K/V were "
             f"{kv.describe()}. With a core sampler use the same steps and scheduler (ddim_uniform), start at step "
             f"{kv.total_steps - len(kv.timesteps)} with add_noise off; or use FastDragKSampler, which follows the record."
         )

@@ -10,9 +10,8 @@ sample, in both directions.
 
 from __future__ import annotations
 
+from ..comfy_protocol import TRAIN_TIMESTEPS
 from ..errors import DragInputError
-
-TRAIN_TIMESTEPS = 1000
 
 
 def leading_timesteps(total_steps: int) -> list[int]:

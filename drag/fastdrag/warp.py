@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..checks import LATENT_FACTOR
+from ..checks import LATENT_FACTOR, check_editable
 from ..errors import DragInputError
 
 AGGREGATIONS = ("inverse_distance", "nearest_handle")
@@ -137,8 +137,7 @@ def relocation_map(mask: Tensor, handles: Tensor, targets: Tensor, aggregation: 
     unmasked pixels, as in the official code.
     """
     h, w = mask.shape
-    if not bool(mask.any()):
-        raise DragInputError("mask: the mask is empty at latent resolution; paint the region that may move.")
+    check_editable(mask[None], "mask")
     handles = handles.to(device=mask.device, dtype=torch.float32)
     targets = targets.to(device=mask.device, dtype=torch.float32)
     center, radius = mask_circle(mask)

@@ -13,7 +13,7 @@ In every cross-attention the IP-Adapter image tokens c_ip add a second attention
 replacement, :class:`ImagePromptAttention`): out = attn(q, k, v) + attn(q, W_k^ip c_ip, W_v^ip c_ip),
 for both halves.
 
-Both chain the replacement another pack put on the block (:mod:`..model_patches`), so the bank lives in
+Both chain the replacement another pack put on the block (:mod:`..comfy_protocol`), so the bank lives in
 the replacement rather than in an ``attn1_patch``: a node that swaps a block's attention for one pass
 (PerturbedAttentionGuidance) then gets that block's own tokens, as on any other model.
 
@@ -32,9 +32,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..comfy_protocol import BlockKey, Patch, Placed, add_to_conditional
 from ..errors import DragInputError
-from ..model_patches import Patch, Placed
-from .layout import BY_KEY, TRANSFORMER_BLOCKS, BlockKey, block_key
+from .layout import BY_KEY, TRANSFORMER_BLOCKS, block_key
 from .release import CLIP_VISION_DIM, CONTEXT_DIM, IP_TOKENS
 
 Attention = Callable[[Tensor, Tensor, Tensor, dict], Tensor]
@@ -134,19 +134,10 @@ class AppearanceRecorder:
         missing = [b.key for b in TRANSFORMER_BLOCKS if b.key not in self.states]
         if missing:
             raise DragInputError(
-                f"appearance encoder: its transformer blocks {missing[:4]} never ran; it must be the SD1.5 "
+                f"release: its appearance encoder's transformer blocks {missing[:4]} never ran; it must have the SD1.5 "
                 "UNet layout of the LightningDrag release."
             )
         return AppearanceBank({b.key: self.states[b.key] for b in TRANSFORMER_BLOCKS}, tuple(latent_shape), source, conditioning)
-
-
-def _conditional_rows(x: Tensor, chunks: list[int], add: Tensor) -> Tensor:
-    """``x`` [B, T, C] with ``add`` ([1, T, C]) added to the rows of conditional chunks (0 in ``chunks``)."""
-    if 1 not in chunks:
-        return x + add
-    size = x.shape[0] // len(chunks)
-    parts = x.split(size)
-    return torch.cat([part + add if kind == 0 else part for part, kind in zip(parts, chunks)])
 
 
 def _level(inputs: Placed, extra_options: dict) -> int:
@@ -157,7 +148,7 @@ def _level(inputs: Placed, extra_options: dict) -> int:
             return level
     sizes = [tuple(h.shape[-2:]) for h, _ in inputs.levels]
     raise DragInputError(
-        f"point embeds: a UNet block works at {hw} but the point embeddings have sizes {sizes} (made for a "
+        f"point_embeds: a UNet block works at {hw} but the point embeddings have sizes {sizes} (made for a "
         f"{inputs.size[0]}×{inputs.size[1]} image). Run PointEmbed at the size of the image being edited."
     )
 
@@ -200,9 +191,8 @@ class PointSelfAttention(Patch):
         handle, target = (e.to(device=q.device, dtype=q.dtype).flatten(2).transpose(1, 2) for e in self.inputs.levels[level])
         p_target, p_handle = self.weights.point_term(self.key, target), self.weights.point_term(self.key, handle)
         between = p_target.new_zeros(1, k.shape[1] - 2 * tokens, p_target.shape[2])
-        chunks = list(extra_options.get("cond_or_uncond", [0]))
-        q = _conditional_rows(q, chunks, p_target)
-        k = _conditional_rows(k, chunks, torch.cat([p_target, between, p_handle], dim=1))
+        q = add_to_conditional(q, extra_options, p_target)
+        k = add_to_conditional(k, extra_options, torch.cat([p_target, between, p_handle], dim=1))
         return self.attend(self.attention, q, k, v, extra_options)
 
 
@@ -226,7 +216,7 @@ class ImagePromptAttention(Patch):
 
 
 Maker = Callable[[Callable | None], Patch]
-"""``make(inner)``: our replacement of one block, chaining ``inner`` (see :func:`..model_patches.install_replace`)."""
+"""``make(inner)``: our replacement of one block, chaining ``inner`` (see :func:`..comfy_protocol.install_replace`)."""
 
 
 def sampling_patches(

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..checks import check_editable
 from ..errors import DragInputError
 from ..points import DragPoints
 
@@ -20,10 +21,11 @@ def with_border_anchors(points: DragPoints, mask: Tensor, count: int) -> DragPoi
     if count <= 0:
         return points
     mask = mask.reshape(mask.shape[-2:]) > 0.5
-    if not bool(mask.any()) or bool(mask.all()):
+    check_editable(mask[None])
+    if bool(mask.all()):
         raise DragInputError(
-            "mask: anchors go just outside the editable region, but the mask is "
-            f"{'empty' if not bool(mask.any()) else 'the whole image'}. Paint the region that may change, or set anchors to 0."
+            "mask: anchors go just outside the editable region, but the mask is the whole image. Paint the region "
+            "that may change, or set anchors to 0."
         )
     grown = F.max_pool2d(mask[None, None].float(), 3, stride=1, padding=1)[0, 0] > 0
     ring = (grown & ~mask).nonzero().float()  # (row, column)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..checks import LATENT_FACTOR, as_mask_batch
+from ..checks import LATENT_FACTOR, as_mask_batch, check_editable, check_mask_size
 from ..errors import DragInputError
 from .attention import PointEmbeds
 from .release import CLIP_VISION_DIM
@@ -28,13 +28,8 @@ def check_edit_inputs(embeds: PointEmbeds, source_shape: tuple[int, ...], image:
             "Connect the image the points were placed on."
         )
     mask = as_mask_batch(mask)[:1]
-    if tuple(mask.shape[-2:]) != (embeds.height, embeds.width):
-        raise DragInputError(
-            f"mask: {mask.shape[-1]}×{mask.shape[-2]}, but the image is {embeds.width}×{embeds.height}. Connect the "
-            "mask of the source image (DragPointsEditor's mask output)."
-        )
-    if not bool((mask >= 0.5).any()):
-        raise DragInputError("mask: it is empty, so nothing may change. Paint the region that may move, or disconnect the mask.")
+    check_mask_size(mask, embeds.width, embeds.height, 1)
+    check_editable(mask >= 0.5)
     return mask
 
 

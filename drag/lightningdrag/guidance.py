@@ -20,6 +20,7 @@ from typing import Callable
 
 from torch import Tensor
 
+from ..comfy_protocol import schedule_step
 from ..errors import DragInputError
 
 DECAYS = ("none", "linear", "square", "cubic", "inv_square")
@@ -44,19 +45,17 @@ def point_guidance_scale(decay: str, scale: float, step: int | Tensor, steps: in
 def point_cfg_function(scale: float, decay: str, inner: Callable[[dict], Tensor] | None = None) -> Callable[[dict], Tensor]:
     """A ComfyUI ``sampler_cfg_function``: ``uncond + s_i · (cond - uncond)`` with s_i from the step index.
 
-    The step is found on the device from ``sample_sigmas`` (exact for samplers that evaluate the model
-    once per step, e.g. ddim, euler, lcm), so no host sync happens per step. Install it with
-    ``disable_cfg1_optimization=True``: the unconditional pass is needed even when s_i is near 1.
+    The step is found on the device (:func:`..comfy_protocol.schedule_step`: exact for samplers that
+    evaluate the model once per step, e.g. ddim, euler, lcm), so no host sync happens per step. Install
+    it with ``disable_cfg1_optimization=True``: the unconditional pass is needed even when s_i is near 1.
 
     ``inner``: a CFG function another node already put on the model (RescaleCFG, CFGNorm, …). It then
     defines the formula and is called with ``cond_scale`` = s_i (a 0-d tensor), so both apply.
     """
 
     def cfg(args: dict) -> Tensor:
-        sigmas = args["model_options"]["transformer_options"]["sample_sigmas"]
-        sigma = args["sigma"].reshape(-1)[:1].to(sigmas)
-        step = (sigmas[:-1] - sigma).abs().argmin()
-        s = point_guidance_scale(decay, scale, step.to(args["cond"].dtype), len(sigmas) - 1).to(args["cond"].device)
+        step, steps = schedule_step(args["model_options"]["transformer_options"], args["sigma"])
+        s = point_guidance_scale(decay, scale, step.to(args["cond"].dtype), steps).to(args["cond"].device)
         if inner is not None:
             return inner({**args, "cond_scale": s})
         uncond = args["uncond"]

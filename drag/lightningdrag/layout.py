@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BlockKey = tuple[str, int]
+from ..comfy_protocol import BlockKey, layer_key
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,7 @@ BY_KEY = {block.key: block for block in TRANSFORMER_BLOCKS}
 
 
 def block_key(extra_options: dict) -> BlockKey | None:
-    """The ``(block, id)`` of the transformer block a ComfyUI attention patch is called for."""
-    block = extra_options.get("block")
-    if block is None or extra_options.get("block_index", 0) != 0:
-        return None
-    return block[0], int(block[1])
+    """The ``(block, id)`` of the SD1.5 transformer block a ComfyUI attention patch is called for (its one
+    layer, index 0), or None."""
+    key = layer_key(extra_options)
+    return key[:2] if key is not None and key[2] == 0 else None

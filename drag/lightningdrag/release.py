@@ -53,34 +53,35 @@ IP_TOKENS = 4
 CLIP_VISION_DIM = 1024  # ViT-H/14 image_embeds
 
 
-def _fail(path: Path | str, problem: str, where: str) -> DragInputError:
-    return DragInputError(f"LightningDrag weights: {path}: {problem} {where}")
+def _fail(path: Path | str, problem: str, where: str, name: str = "release") -> DragInputError:
+    """The error for a weight file of input ``name`` (``release`` or ``ip_adapter``)."""
+    return DragInputError(f"{name}: {path}: {problem} {where}")
 
 
-def _read_pickle(path: Path, where: str) -> dict:
+def _read_pickle(path: Path, where: str, name: str = "release") -> dict:
     if not path.is_file():
-        raise _fail(path, "file not found.", where)
+        raise _fail(path, "file not found.", where, name)
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
-        raise _fail(path, f"cannot be read as a PyTorch state dict of tensors ({type(error).__name__}: {str(error)[:200]}).", where) from None
+        raise _fail(path, f"cannot be read as a PyTorch state dict of tensors ({type(error).__name__}: {str(error)[:200]}).", where, name) from None
     if not isinstance(data, dict):
-        raise _fail(path, f"holds a {type(data).__name__}, not a state dict.", where)
+        raise _fail(path, f"holds a {type(data).__name__}, not a state dict.", where, name)
     return data
 
 
-def _read_safetensors(path: Path, where: str) -> dict[str, Tensor]:
+def _read_safetensors(path: Path, where: str, name: str = "release") -> dict[str, Tensor]:
     from safetensors.torch import load_file
 
     if not path.is_file():
-        raise _fail(path, "file not found.", where)
+        raise _fail(path, "file not found.", where, name)
     try:
         return load_file(str(path), device="cpu")
     except Exception as error:  # safetensors raises its own error type for any malformed header
-        raise _fail(path, f"is not a readable safetensors file ({type(error).__name__}: {str(error)[:200]}).", where) from None
+        raise _fail(path, f"is not a readable safetensors file ({type(error).__name__}: {str(error)[:200]}).", where, name) from None
 
 
-def _check_keys(path: Path, state: dict, expected: dict[str, tuple[int, ...]], where: str) -> None:
+def _check_keys(path: Path, state: dict, expected: dict[str, tuple[int, ...]], where: str, name: str = "release") -> None:
     """Raise unless ``state`` has exactly the ``expected`` keys, all tensors of the expected shapes."""
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
@@ -90,13 +91,13 @@ def _check_keys(path: Path, state: dict, expected: dict[str, tuple[int, ...]], w
             detail.append(f"{len(missing)} expected key(s) missing, e.g. {missing[:3]}")
         if extra:
             detail.append(f"{len(extra)} unexpected key(s), e.g. {extra[:3]}")
-        raise _fail(path, f"is not the expected file: {'; '.join(detail)}.", where)
+        raise _fail(path, f"is not the expected file: {'; '.join(detail)}.", where, name)
     for key, shape in expected.items():
         value = state[key]
         if not isinstance(value, Tensor):
-            raise _fail(path, f"key {key} holds a {type(value).__name__}, not a tensor.", where)
+            raise _fail(path, f"key {key} holds a {type(value).__name__}, not a tensor.", where, name)
         if tuple(value.shape) != tuple(shape):
-            raise _fail(path, f"key {key} has shape {list(value.shape)}, expected {list(shape)}.", where)
+            raise _fail(path, f"key {key} has shape {list(value.shape)}, expected {list(shape)}.", where, name)
 
 
 # ---- appearance encoder ----------------------------------------------------------------------------
@@ -190,11 +191,11 @@ def read_ip_adapter(path: Path, widths: tuple[int, int, int, int], where: str) -
     Reads the published ``ip-adapter_sd15.bin`` (``{"image_proj": …, "ip_adapter": …}``) or its
     ``.safetensors`` twin (the same keys, prefixed ``image_proj.`` / ``ip_adapter.``)."""
     if path.suffix == ".safetensors":
-        flat = _read_safetensors(path, where)
+        flat = _read_safetensors(path, where, "ip_adapter")
     else:
-        nested = _read_pickle(path, where)
+        nested = _read_pickle(path, where, "ip_adapter")
         if set(nested) != {"image_proj", "ip_adapter"} or not all(isinstance(v, dict) for v in nested.values()):
-            raise _fail(path, f"has top-level keys {sorted(map(str, nested))[:5]}, expected image_proj and ip_adapter (an IP-Adapter sd15 file).", where)
+            raise _fail(path, f"has top-level keys {sorted(map(str, nested))[:5]}, expected image_proj and ip_adapter (an IP-Adapter sd15 file).", where, "ip_adapter")
         flat = {f"{group}.{name}": value for group, part in nested.items() for name, value in part.items()}
     expected = {
         "image_proj.proj.weight": (IP_TOKENS * CONTEXT_DIM, CLIP_VISION_DIM), "image_proj.proj.bias": (IP_TOKENS * CONTEXT_DIM,),
@@ -203,7 +204,7 @@ def read_ip_adapter(path: Path, widths: tuple[int, int, int, int], where: str) -
     for block in TRANSFORMER_BLOCKS:
         for name in ("to_k_ip", "to_v_ip"):
             expected[f"ip_adapter.{block.processor_index + 1}.{name}.weight"] = (_width(block, widths), CONTEXT_DIM)
-    _check_keys(path, flat, expected, where)
+    _check_keys(path, flat, expected, where, "ip_adapter")
     projection = {name: flat[f"image_proj.{name}"] for name in ("proj.weight", "proj.bias", "norm.weight", "norm.bias")}
     layers = {
         block.key: {name: flat[f"ip_adapter.{block.processor_index + 1}.{name}.weight"] for name in ("to_k_ip", "to_v_ip")}

@@ -1,16 +1,9 @@
-"""Properties of the FastDrag warp and BNNI that hold for any input."""
+"""Properties of FastDrag's warp (drag/fastdrag/warp.py) that hold for any input."""
 
 import torch
 
 from drag_editing_pack_under_test.drag.fastdrag.bnni import bnni
-from drag_editing_pack_under_test.drag.fastdrag.warp import (
-    apply_relocation,
-    destinations,
-    fastdrag_warp,
-    mask_circle,
-    relocation_map,
-    warp_vectors,
-)
+from drag_editing_pack_under_test.drag.fastdrag.warp import apply_relocation, destinations, fastdrag_warp, mask_circle, relocation_map, warp_vectors
 
 
 def _disc(h, w, cy, cx, r):

@@ -8,8 +8,9 @@ collisions, and hole maps with unfillable pixels.
 import pytest
 import torch
 
-import reference_fastdrag as ref
 from drag_editing_pack_under_test.drag.fastdrag.bnni import bnni
+
+from . import official as ref
 from drag_editing_pack_under_test.drag.fastdrag.warp import fastdrag_warp, mask_circle
 
 

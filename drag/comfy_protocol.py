@@ -1,4 +1,16 @@
-"""ComfyUI's patch protocol for the pack's attention patches, and installing them beside other packs' patches.
+"""How ComfyUI calls the pack's patches and samplers, in one place for both methods (no ComfyUI import).
+
+* **Block keys.** A transformer block (ComfyUI's SpatialTransformer) is ``(block, id)``, e.g.
+  ``("output", 4)`` (:data:`BlockKey`); one transformer layer inside it adds its index,
+  ``("output", 4, 0)`` (:data:`LayerKey`). :func:`layer_key` reads it from a patch's ``extra_options``.
+* **CFG chunks.** A model call's batch is ``len(cond_or_uncond)`` equal chunks, 0 = conditional
+  (positive), 1 = unconditional, in any order, together or in separate calls (:func:`conditional`,
+  :func:`add_to_conditional`, :func:`for_every_chunk`).
+* **The step of a sigma.** Schedules are matched in log sigma (:func:`nearest_step`), on the device,
+  with no host sync; :func:`schedule_step` finds the current step of a sampling run.
+* **The DDIM ending.** The official DDIM schedulers end at ``alphas_cumprod[0]``, not at a clean
+  sample; :func:`vp_latent` turns ComfyUI's result there into the latent they decode.
+* **Patches beside other packs' patches** (the rest of this module).
 
 A ComfyUI model keeps, in ``model_options["transformer_options"]``, lists of patches that all run
 (``patches["attn1_patch"]``, ``patches["attn2_patch"]``, …) and at most one *replacement* per
@@ -17,7 +29,7 @@ instead; ``models()`` lists the ModelPatchers a patch needs loaded with the mode
 model options on ``clone()`` (0.3.x deep-copies them), so a patch copies as a shallow copy that shares
 its tensors and modules, with another pack's chained patch copied the way ComfyUI would have copied it.
 
-Nothing here imports ComfyUI; ``patcher`` is anything with ComfyUI's ``ModelPatcher`` interface.
+``patcher`` arguments are anything with ComfyUI's ``ModelPatcher`` interface.
 """
 
 from __future__ import annotations
@@ -31,8 +43,84 @@ import torch
 BlockKey = tuple[str, int]
 """A transformer block as ComfyUI names it: ``("input" | "middle" | "output", id)``."""
 
+TRAIN_TIMESTEPS = 1000
+"""Training timesteps of the SD family's discrete schedule (sigma tables have one sigma per timestep)."""
+
+LayerKey = tuple[str, int, int]
+"""One transformer layer: its block's key and its index inside the block (0 for every SD1.5 block)."""
+
 Replacement = Callable[..., torch.Tensor]
 """``fn(q, k, v, extra_options) -> out``: attention from projected q, k, v ([B, T, heads·dim]), before ``to_out``."""
+
+
+def layer_key(extra_options: dict) -> LayerKey | None:
+    """The transformer layer an attention patch is called for, from ComfyUI's ``block`` and ``block_index``."""
+    block = extra_options.get("block")
+    if block is None:
+        return None
+    return str(block[0]), int(block[1]), int(extra_options.get("block_index", 0))
+
+
+def _chunks(extra_options: dict) -> list[int]:
+    return list(extra_options.get("cond_or_uncond", [0]))
+
+
+def conditional(x: torch.Tensor, extra_options: dict) -> torch.Tensor | None:
+    """The rows of ``x`` ([B, ...]) that belong to the conditional (positive) chunk, or None if the call has none."""
+    chunks = _chunks(extra_options)
+    if 0 not in chunks:
+        return None
+    size = x.shape[0] // len(chunks)
+    return x.narrow(0, chunks.index(0) * size, size)
+
+
+def add_to_conditional(x: torch.Tensor, extra_options: dict, add: torch.Tensor) -> torch.Tensor:
+    """``x`` ([B, T, C]) with ``add`` ([1, T, C]) added to the rows of every conditional chunk."""
+    chunks = _chunks(extra_options)
+    if 1 not in chunks:
+        return x + add
+    parts = x.split(x.shape[0] // len(chunks))
+    return torch.cat([part + add if kind == 0 else part for part, kind in zip(parts, chunks)])
+
+
+def for_every_chunk(x: torch.Tensor, extra_options: dict) -> torch.Tensor:
+    """``x`` (one chunk's rows) repeated for each chunk of the call."""
+    return x.repeat(len(_chunks(extra_options)), *([1] * (x.dim() - 1)))
+
+
+def chunk_count(extra_options: dict) -> int:
+    return len(_chunks(extra_options))
+
+
+def nearest_step(schedule: torch.Tensor, sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each of ``sigma`` ([...]), the index of the nearest sigma of ``schedule`` ([S]) and the distance
+    to it, both in log sigma (relative, so high and low sigmas count alike). A sigma of 0 in the schedule
+    is never nearest. Runs where the tensors are; no host sync."""
+    sigma = sigma.to(schedule)
+    distance = (schedule.log() - sigma.clamp(min=1e-10).log()[..., None]).abs()
+    gap, index = distance.min(dim=-1)
+    return index, gap
+
+
+def schedule_step(transformer_options: dict, sigma: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """The index of the current step of a sampling run (a 0-d device tensor) and the number of steps.
+
+    ComfyUI gives every model call the run's schedule as ``transformer_options["sample_sigmas"]`` (the
+    steps' sigmas, then the final one). Exact for samplers that evaluate the model once per step (ddim,
+    euler, lcm); a second-order sampler's extra evaluations get the nearest step.
+    """
+    sigmas = transformer_options["sample_sigmas"]
+    step, _ = nearest_step(sigmas[:-1], sigma.reshape(-1)[:1])
+    return step[0], len(sigmas) - 1
+
+
+def vp_latent(x: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
+    """The diffusers-style (variance-preserving) latent z of ComfyUI's (variance-exploding) sample ``x`` at ``sigma``.
+
+    The official DDIM schedulers end at alphas_cumprod[0] and decode z there; ComfyUI returns x, which
+    differs by the factor sqrt(1 + sigma^2).
+    """
+    return x / torch.sqrt(1 + torch.as_tensor(sigma, dtype=x.dtype, device=x.device) ** 2)
 
 
 def _moved(value: Any, device: torch.device) -> Any:

@@ -1,4 +1,4 @@
-"""The official FastDrag reference cases (tests/fixtures/fastdrag, from XuanjiaZ/FastDrag@def3c4e)."""
+"""The official FastDrag reference cases (tests/fixtures/fastdrag, from XuanjiaZ/FastDrag@def3c4e): warp and BNNI."""
 
 import pytest
 import torch

@@ -1,0 +1,28 @@
+"""FastDrag's timesteps (drag/fastdrag/schedule.py): the official ones, diffusers' leading spacing."""
+
+import pytest
+
+import unet_harness as H
+from drag_editing_pack_under_test.drag.errors import DragInputError
+from drag_editing_pack_under_test.drag.fastdrag.schedule import fastdrag_timesteps, inversion_step_count, leading_timesteps
+
+
+def test_default_timesteps_are_the_official_ones():
+    assert leading_timesteps(10) == [901, 801, 701, 601, 501, 401, 301, 201, 101, 1]
+    assert fastdrag_timesteps(10, 0.7) == [601, 501, 401, 301, 201, 101, 1]
+
+
+@pytest.mark.parametrize("steps", [10, 25, 30, 7, 50])
+def test_leading_timesteps_equal_diffusers_ddim(steps):
+    scheduler = H.official_scheduler()
+    scheduler.set_timesteps(steps)
+    assert leading_timesteps(steps) == scheduler.timesteps.tolist()
+
+
+def test_inversion_step_count_uses_pythons_rounding_and_refuses_nothing_to_do():
+    assert inversion_step_count(10, 0.7) == 7
+    assert inversion_step_count(10, 0.25) == 2  # round(2.5) == 2, as in the official code
+    with pytest.raises(DragInputError, match="inversion_strength: 0.01 × 10 steps gives 0"):
+        inversion_step_count(10, 0.01)
+    with pytest.raises(DragInputError, match="steps: 0 total steps"):
+        inversion_step_count(0, 0.7)

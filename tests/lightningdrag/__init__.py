@@ -1,0 +1,1 @@
+"""Tests of drag/lightningdrag: LightningDrag's layout, files, point network, attention, guidance and checks."""

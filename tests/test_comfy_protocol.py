@@ -1,0 +1,100 @@
+"""How the pack meets ComfyUI (drag/comfy_protocol.py), without ComfyUI: block keys, CFG chunks, the step of a
+sigma, the DDIM ending, patch objects, and installing a replacement beside another pack's.
+
+``PatcherOptions`` (tests/unet_harness.py) holds model options as ComfyUI's ModelPatcher does, so the lookup
+order (``(block, id, index)`` before ``(block, id)``) is checked here; the same behaviour is checked on a real
+ModelPatcher in tests/integration/test_composition*.py.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+from unet_harness import PatcherOptions
+from drag_editing_pack_under_test.drag.comfy_protocol import (
+    Patch, Placed, add_to_conditional, conditional, current_replace, describe, for_every_chunk, install_replace, layer_key,
+    module_of, nearest_step, schedule_step, vp_latent,
+)
+
+
+class Ours(Patch):
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __call__(self, q, k, v, extra_options):
+        return self.attend(lambda q, k, v, _: q + k + v, q, k, v, extra_options) * 10
+
+
+def sag_like(q, k, v, extra_options):
+    return q
+
+
+def test_block_keys_come_from_comfyuis_block_and_index():
+    assert layer_key({"block": ("output", 4), "block_index": 2}) == ("output", 4, 2)
+    assert layer_key({"block": ("middle", 0)}) == ("middle", 0, 0)
+    assert layer_key({}) is None
+
+
+def test_cfg_chunks_in_any_order_together_or_alone():
+    x = torch.arange(6.0).view(6, 1, 1)  # three chunks of two rows
+    options = {"cond_or_uncond": [1, 0, 1]}
+    assert conditional(x, options).flatten().tolist() == [2.0, 3.0]
+    assert conditional(x, {"cond_or_uncond": [1]}) is None
+    assert add_to_conditional(x, options, torch.ones(1, 1, 1)).flatten().tolist() == [0, 1, 3, 4, 4, 5]
+    assert add_to_conditional(x[:2], {"cond_or_uncond": [0]}, torch.ones(1, 1, 1)).flatten().tolist() == [1, 2]
+    assert for_every_chunk(x[:2], options).flatten().tolist() == [0, 1] * 3
+
+
+def test_steps_are_found_in_log_sigma_and_a_final_zero_is_never_one():
+    schedule = torch.tensor([14.6, 4.0, 1.0, 0.0])
+    index, gap = nearest_step(schedule, torch.tensor([14.6, 3.0, 0.9, 0.0]))
+    assert index.tolist() == [0, 1, 2, 2] and gap[0] == 0 and gap[-1] > 10
+    step, steps = schedule_step({"sample_sigmas": schedule}, torch.full((2,), 1.05))
+    assert int(step) == 2 and steps == 3 and step.dim() == 0
+
+
+def test_the_ddim_ending_reads_the_ve_sample_as_a_vp_latent():
+    x = torch.full((1, 4, 2, 2), 2.0)
+    torch.testing.assert_close(vp_latent(x, 0.75), x / 1.25)
+
+
+def test_an_existing_replacement_is_chained_not_dropped():
+    options = PatcherOptions()
+    options.set_model_attn1_replace(sag_like, "middle", 0, 0)  # SelfAttentionGuidance's key form
+    ours = install_replace(options, "attn1", ("middle", 0), Ours)
+    assert ours.inner is sag_like
+    assert current_replace(options, "attn1", ("middle", 0)) is ours  # nothing shadows ours any more
+    one = torch.ones(1)
+    assert float(ours(one, one, one, {})) == 10.0  # ours ran the other one's attention
+
+
+def test_without_one_ours_computes_the_attention_and_a_later_pass_override_still_wins():
+    options = PatcherOptions()
+    ours = install_replace(options, "attn2", ("input", 4), Ours)
+    assert ours.inner is None and float(ours(torch.ones(1), torch.ones(1), torch.ones(1), {})) == 30.0
+    # PerturbedAttentionGuidance sets ("middle", 0) in a copy of the options for its own pass; ComfyUI's
+    # lookup tries (block, id, 0) first, so ours must not sit there and shadow such an override.
+    install_replace(options, "attn1", ("middle", 0), Ours)
+    assert ("middle", 0, 0) not in options.model_options["transformer_options"]["patches_replace"]["attn1"]
+
+
+def test_placed_inputs_move_in_place_and_are_shared_by_copies():
+    inputs = Placed(bank={("input", 1): torch.zeros(1, 2, 3)}, levels=[(torch.zeros(1), torch.zeros(2))], size=(8, 8))
+    assert inputs.to(torch.device("meta")) is inputs
+    assert inputs.bank[("input", 1)].device.type == "meta" and inputs.levels[0][1].device.type == "meta"
+    assert inputs.to(torch.float16).bank[("input", 1)].dtype == torch.float32
+    assert copy.deepcopy(inputs) is inputs and inputs.size == (8, 8)
+
+
+def test_patches_are_named_by_function_and_pack():
+    assert describe(sag_like) == "sag_like (from test_comfy_protocol)"
+    assert describe(Ours(None)).startswith("Ours (from ")
+
+    def from_file():
+        pass
+
+    from_file.__module__ = "/opt/ComfyUI/comfy_extras/nodes_sag"  # how ComfyUI names modules it loads from files
+    assert module_of(from_file) == "comfy_extras.nodes_sag"
+    assert describe(from_file).endswith("from_file (from comfy_extras.nodes_sag)")
