@@ -38,8 +38,8 @@ _SIGMA_TOLERANCE = 1e-3  # relative; recorded and requested sigmas come from the
 class DragKV:
     """The self-attention inputs FastDrag's inversion recorded, per decoder layer and timestep.
 
-    ``states[key]``: [S, B, HW, C] per decoder layer (``("output", id, index)``), the normalised input of its self-attention for the
-    positive (conditional) pass, S steps in sampling order. ``timesteps`` / ``sigmas``: those S
+    ``states[key]``: [S, B, HW, C] per decoder layer (``("output", id, index)``), the normalised input of
+    its self-attention for the positive (conditional) pass, S steps in sampling order. ``timesteps`` / ``sigmas``: those S
     steps (e.g. 601, 501, ..., 1), sigmas as float32 on the CPU. ``final_sigma``: where sampling ends
     (sigma of timestep 0). ``sigma_table``: the model's sigma of every training timestep, to name
     timesteps in messages. ``latent_shape``: [B, C, h, w] of the inverted latent. ``conditioning``:
