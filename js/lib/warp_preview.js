@@ -13,8 +13,7 @@ const f = Math.fround;
 const CIRCLE_EPS = f(1e-6); // PairwiseDistance's epsilon in the official get_circle
 const WEIGHT_EPS = f(0.0001);
 
-export const LATENT_FACTOR = 8;
-export const AGGREGATIONS = ["inverse_distance", "nearest_handle"];
+const LATENT_FACTOR = 8;
 
 /** Round half to even, as torch.round. */
 function roundHalfEven(x) {
@@ -143,7 +142,7 @@ export function maskCircle(region, lh, lw) {
  * lands on pixel i, or -1 for a hole (a region pixel nothing was written to). Region pixels are cleared,
  * then visited in raster order, each writing to its rounded, clamped destination unless an earlier one
  * did (first writer wins). Returns {src} or {error} for what the node refuses (an empty region, a handle
- * outside the circle). `aggregation`: one of AGGREGATIONS.
+ * outside the circle). `aggregation`: "inverse_distance" or "nearest_handle", as FastDragWarp.
  */
 export function relocationMap(region, lh, lw, handles, targets, aggregation = "inverse_distance") {
   const circle = maskCircle(region, lh, lw);
