@@ -3,19 +3,22 @@
 Run it with ComfyUI's Python::
 
     COMFYUI_PATH=/opt/comfy/ComfyUI $COMFYUI_PATH/../venv/bin/python benchmarks/fastdrag_pipeline.py \\
-        --ckpt rand_sd15_tiny.safetensors --size 512 [--device cpu|cuda] [--repeat 2]
+        --ckpt rand_sd15_tiny.safetensors --size 512 [--device cpu|cuda] [--repeat 2] [--offload]
 
-It loads the checkpoint from ComfyUI's checkpoints folder (a random-weight one from
-``shared/tools/make_rand_sd15.py`` is fine: timing does not depend on the weights), then runs the
-example workflow's stages through the pack's own node functions: VAE encode, FastDragInvert
-(10 steps, strength 0.7: 7 UNet steps), FastDragWarp + BNNI, FastDragKSampler (7 steps), VAE decode.
-The first run warms up (model loading, kernel selection) and is not reported. Peak memory is
-``torch.cuda.max_memory_allocated`` on CUDA and the process's peak resident set growth on CPU.
+It loads the checkpoint (a name in ComfyUI's checkpoints folder, or a path) of any architecture the
+pack supports (SD1.5, SD2.x, SDXL; a random-weight one from ``shared/tools/make_rand_sd15.py`` or
+``tests/integration/make_rand_checkpoint.py`` is fine: timing does not depend on the weights), then
+runs the example workflow's stages through the pack's own node functions: VAE encode, FastDragInvert
+(10 steps, strength 0.7: 7 UNet steps; ``--offload``: with ``offload_kv``), FastDragWarp + BNNI,
+FastDragKSampler (7 steps), VAE decode. The first run warms up (model loading, kernel selection) and
+is not reported. Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA and the process's peak
+resident set growth on CPU. Besides the record as it was kept, the report gives its size in fp16.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from comfy_bench import Stages, setup_comfy  # loads the pack as drag_editing_bench
 
@@ -26,6 +29,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--offload", action="store_true", help="FastDragInvert's offload_kv")
     args = parser.parse_args()
     setup_comfy(args.device)
 
@@ -34,14 +38,15 @@ def main() -> None:
     import folder_paths
     import torch
 
+    from drag_editing_bench.drag.fastdrag.architectures import record_bytes
+
     from drag_editing_bench.drag.fastdrag.image_space import fill_holes, warp_latent
     from drag_editing_bench.drag.points import DragPoints
     from drag_editing_bench.nodes import fastdrag_sampling as fd
     from drag_editing_bench.nodes.comfy_sampling import empty_prompt
 
-    model, clip, vae = comfy.sd.load_checkpoint_guess_config(
-        folder_paths.get_full_path_or_raise("checkpoints", args.ckpt), embedding_directory=folder_paths.get_folder_paths("embeddings")
-    )[:3]
+    path = args.ckpt if os.path.isfile(args.ckpt) else folder_paths.get_full_path_or_raise("checkpoints", args.ckpt)
+    model, clip, vae = comfy.sd.load_checkpoint_guess_config(path, embedding_directory=folder_paths.get_folder_paths("embeddings"))[:3]
     size = args.size
     image = torch.rand(1, size, size, 3, generator=torch.Generator().manual_seed(0))
     points = DragPoints.from_pairs([((size * 0.4, size * 0.5), (size * 0.6, size * 0.48))], size, size)
@@ -53,15 +58,17 @@ def main() -> None:
         for _ in range(args.repeat + 1):
             stage.new_run()
             latent = stage("VAE encode", lambda: {"samples": vae.encode(image)})
-            noisy, kv = stage("invert (7 steps)", lambda: fd.invert(model, latent, positive, 10, 0.7, False))
+            noisy, kv = stage("invert (7 steps)", lambda: fd.invert(model, latent, positive, 10, 0.7, args.offload))
             warped = stage("warp + BNNI", lambda: fill_holes(*warp_latent(noisy["samples"], points, mask)))
             edited = stage("sample (7 steps)", lambda: fd.sample(model, kv, {"samples": warped}, True, 1.0, "ddim", 0, None, None))
             stage("VAE decode", lambda: vae.decode(edited["samples"]))
-            stage.note("K/V record", kv.nbytes)
+            stage.note(f"K/V record ({next(iter(kv.states.values())).device})", kv.nbytes)
+            stage.note("K/V record in fp16", record_bytes(model.model.model_config.unet_config, tuple(latent["samples"].shape), 7, 2))
 
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     stage.report(
-        f"FastDrag, {args.ckpt}, {size}×{size}, {device}, dtype {model.model_dtype()}, torch {torch.__version__}",
+        f"FastDrag, {os.path.basename(path)} ({type(model.model.model_config).__name__}), {size}×{size}, {device}, "
+        f"dtype {model.model_dtype()}, torch {torch.__version__}",
         {"invert (7 steps)": 7, "sample (7 steps)": 7},
     )
     comfy.model_management.unload_all_models()

@@ -16,6 +16,11 @@ import { PointsEditor } from "./editor/controller.js";
 const NODE = "DragPointsEditor";
 const IMAGE_INPUT = 0;
 const POINTS_OUTPUT = 1;
+const MASK_OUTPUT = 2;
+// The node's properties that keep the canvas's tool: saved in the workflow and restored by the graph's
+// undo (which rebuilds the node), so neither resets the mode or the brush.
+const MODE_PROPERTY = "editor_mode";
+const BRUSH_PROPERTY = "brush_size";
 
 /** The /view URL of an image a LoadImage-like node names ("sub/name.png [input]"). */
 function viewURL(value) {
@@ -70,14 +75,28 @@ function watchWidget(widget, listener) {
   return () => widget.dragListeners.delete(listener);
 }
 
+/** A link of `graph` by id (the frontend keeps them in a plain object or, in later versions, a Map). */
+function linkOf(graph, id) {
+  return id == null ? undefined : graph?.links?.[id] ?? graph?.links?.get?.(id);
+}
+
 /** The nodes the node's output `slot` feeds, with the input slot each is fed on. */
 function downstream(node, slot) {
   const graph = node.graph;
   return (node.outputs?.[slot]?.links ?? [])
-    .map((id) => graph?.links?.[id] ?? graph?.links?.get?.(id))
+    .map((id) => linkOf(graph, id))
     .filter(Boolean)
     .map((link) => ({ node: graph.getNodeById(link.target_id), slot: link.target_slot }))
     .filter((entry) => entry.node);
+}
+
+/** Put `node`'s canvas where the canvas of a removed node with the same id is still shown. The graph's
+ * undo rebuilds every node under its old id, and the Vue node renderer of frontend 1.58 keeps the node's
+ * widget component, and with it the removed node's (dead) canvas, instead of mounting the new one. */
+function replaceStaleCanvas(node) {
+  const element = node.dragEditor?.element;
+  if (!element || element.isConnected) return;
+  document.querySelector(`.drag-points-editor[data-removed-node="${CSS.escape(String(node.id))}"]`)?.replaceWith(element);
 }
 
 /** Keeps one node's editor in step with the graph around it. */
@@ -94,17 +113,25 @@ class Binding {
         this.node.setDirtyCanvas?.(true, true);
       },
       warpOptions: () => this.warpOptions(),
+      settings: () => ({ mode: this.node.properties?.[MODE_PROPERTY], brush: this.node.properties?.[BRUSH_PROPERTY] }),
+      keepSettings: ({ mode, brush }) => {
+        this.node.properties ??= {};
+        this.node.properties[MODE_PROPERTY] = mode;
+        this.node.properties[BRUSH_PROPERTY] = brush;
+      },
     });
     this.unwatchPoints = watchWidget(widget, () => this.editor.syncFromWidget());
   }
 
-  /** The options of the FastDragWarp that the points feed (the first, if several). */
+  /** The options of the FastDragWarp that the points feed (the first, if several): {warp, aggregation,
+   * mask}, see PointsEditor. Without one, the preview assumes a default FastDragWarp fed with this mask. */
   warpOptions() {
     const warp = downstream(this.node, POINTS_OUTPUT).find(({ node }) => node.type === "FastDragWarp" || node.comfyClass === "FastDragWarp")?.node;
-    if (!warp) return { aggregation: "inverse_distance", masked: true };
+    if (!warp) return { warp: false, aggregation: "inverse_distance", mask: "editor" };
     const aggregation = warp.widgets?.find((w) => w.name === "aggregation")?.value ?? "inverse_distance";
-    const mask = warp.inputs?.find((input) => input.name === "mask");
-    return { aggregation, masked: mask?.link != null }; // without a mask input FastDragWarp moves the whole image
+    const link = linkOf(this.node.graph, warp.inputs?.find((input) => input.name === "mask")?.link);
+    const mask = !link ? "none" : link.origin_id === this.node.id && link.origin_slot === MASK_OUTPUT ? "editor" : "other";
+    return { warp: true, aggregation, mask };
   }
 
   /** Follow the graph: the upstream image widget and the downstream FastDragWarp's options. */
@@ -127,7 +154,7 @@ class Binding {
   /** Show the upstream LoadImage's file as soon as it is picked (before any run). */
   showSource(file) {
     if (typeof file !== "string" || !file) return;
-    this.editor.setImage(viewURL(file)).catch((e) => { this.editor.status.textContent = e.message; });
+    this.editor.setImage(viewURL(file)).catch((e) => this.editor.report(e.message));
   }
 
   /** After a run: the image the node received, and the connected mask. */
@@ -137,7 +164,7 @@ class Binding {
     const mask = message?.drag_mask?.[0];
     this.editor.setImage(savedURL(source))
       .then(() => this.editor.setBaseMask(mask ? savedURL(mask) : null))
-      .catch((e) => { this.editor.status.textContent = e.message; });
+      .catch((e) => this.editor.report(e.message));
   }
 
   destroy() {
@@ -164,14 +191,19 @@ app.registerExtension({
       hideTextWidget(widget);
       this.dragBinding = new Binding(this, widget);
       this.dragEditor = this.dragBinding.editor;
-      this.addDOMWidget("canvas", "drag_points_canvas", this.dragEditor.element, { serialize: false, getMinHeight: () => 300 });
+      // hideOnZoom: false keeps the canvas drawn when the graph is zoomed out (the frontend hides DOM
+      // widgets there by default), as LoadImage's preview stays.
+      this.addDOMWidget("canvas", "drag_points_canvas", this.dragEditor.element, { serialize: false, hideOnZoom: false, getMinHeight: () => 300 });
       this.setSize([Math.max(this.size[0], 380), Math.max(this.size[1], 520)]);
     });
     chain("onConnectionsChange", function () {
       this.dragBinding?.rewire();
     });
     chain("onConfigure", function () {
-      this.dragEditor?.syncFromWidget(); // a loaded workflow restores the document exactly
+      // A loaded workflow (or the graph's undo) restores the document exactly, and the tool.
+      replaceStaleCanvas(this);
+      this.dragEditor?.applySettings();
+      this.dragEditor?.syncFromWidget();
     });
     chain("onAfterGraphConfigured", function () {
       this.dragBinding?.rewire();
@@ -182,6 +214,7 @@ app.registerExtension({
     chain("onRemoved", function () {
       this.dragBinding?.destroy();
       this.dragBinding = null;
+      this.dragEditor.element.dataset.removedNode = String(this.id); // see replaceStaleCanvas
     });
   },
 });

@@ -42,6 +42,25 @@ def with_official_ddim_end(model, sigmas: torch.Tensor) -> torch.Tensor | None:
     return torch.cat([sigmas[:-1], table[:1]])
 
 
+def check_conditioning(model, conditioning: list, name: str, fix: str = "Use the CLIP of the checkpoint the model comes from.") -> None:
+    """Raise unless ``conditioning`` was encoded for this model's text width (and, for SDXL, carries the
+    pooled embedding its size conditioning needs), instead of a shape error deep inside the UNet.
+    ``name``: the input to blame; ``fix``: what to connect instead."""
+    family = type(model.model.model_config).__name__
+    unet = model.model.model_config.unet_config
+    for embedding, extra in conditioning:
+        if embedding.shape[-1] != unet["context_dim"]:
+            raise DragInputError(
+                f"{name}: its text embeddings are {embedding.shape[-1]} wide, but this {family} model reads "
+                f"{unet['context_dim']}-wide ones. {fix}"
+            )
+        if unet.get("adm_in_channels") and extra.get("pooled_output") is None:
+            raise DragInputError(
+                f"{name}: this {family} model also needs the pooled text embedding, which this conditioning lacks. "
+                "Encode the prompt with CLIPTextEncode (or CLIPTextEncodeSDXL) from this checkpoint's CLIP."
+            )
+
+
 def progress_callback(model, steps: int):
     preview = latent_preview.prepare_callback(model, steps)
 

@@ -24,7 +24,10 @@ class FastDragInvert(io.ComfyNode):
                 "FastDragWarp, fill with BNNI, then sample with FastDragKSampler."
             ),
             inputs=[
-                io.Model.Input("model", tooltip="An SD1.5-family model (the official release uses LCM_Dreamshaper_v7's UNet)."),
+                io.Model.Input(
+                    "model",
+                    tooltip="An SD1.5, SD2.x (ε or v) or SDXL model (the official release uses LCM_Dreamshaper_v7's SD1.5 UNet); others are refused.",
+                ),
                 io.Latent.Input("latent", tooltip="The source image's latent (VAEEncode)."),
                 io.Int.Input("steps", default=10, min=1, max=1000, tooltip="Total DDIM steps of the schedule (official: 10)."),
                 io.Float.Input(
@@ -38,7 +41,10 @@ class FastDragInvert(io.ComfyNode):
                 io.Clip.Input("clip", optional=True, tooltip="Used to encode the empty prompt when positive is not connected."),
                 io.Boolean.Input(
                     "offload_kv", default=False,
-                    tooltip="Keep the K/V record in system memory instead of on the GPU (saves about 100 MB of VRAM per 512² image in fp16; costs a transfer per step).",
+                    tooltip=(
+                        "Keep the K/V record in system memory instead of on the GPU (in fp16: about 92 MiB for a 512² SD1.5 image, "
+                        "735 MiB for a 1024² SDXL image; costs a transfer per step). Done on its own when the record would not fit on the GPU."
+                    ),
                 ),
             ],
             outputs=[
@@ -72,7 +78,10 @@ class FastDragKSampler(io.ComfyNode):
                 io.Boolean.Input("consistency", default=True, tooltip="Reuse the inversion's self-attention keys and values (official: on)."),
                 io.Float.Input("cfg", default=1.0, min=0.0, max=30.0, step=0.1, round=0.01, tooltip="Text guidance scale (official: 1.0, no guidance)."),
                 io.Combo.Input("sampler_name", options=sampler_names(), default="ddim", tooltip="Official: ddim. Use a first-order sampler; the record only has the schedule's steps."),
-                io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, tooltip="Only stochastic samplers use it; ddim is deterministic."),
+                io.Int.Input(
+                    "seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate="fixed",
+                    tooltip="Only stochastic samplers use it; ddim is deterministic, so it stays fixed and a re-queue reuses the result.",
+                ),
                 io.Conditioning.Input("positive", optional=True, tooltip="Defaults to the conditioning the inversion used (as the official pipeline)."),
                 io.Conditioning.Input("negative", optional=True, tooltip="Needed only when cfg is not 1."),
             ],

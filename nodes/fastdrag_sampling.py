@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import comfy.model_management
 import comfy.model_sampling
 import comfy.sample
 import comfy.samplers
@@ -15,38 +16,70 @@ import torch
 from comfy.patcher_extension import WrappersMP
 
 from ..drag.errors import DragInputError
+from ..drag.fastdrag.architectures import check_family, record_bytes, record_storage, supported_list
 from ..drag.fastdrag.inversion import sample_fastdrag_inversion
 from ..drag.fastdrag.kv import ConsistencyPatch, DragKV, KVRecorder, check_latent
 from ..drag.comfy_protocol import vp_latent
 from ..drag.fastdrag.schedule import fastdrag_timesteps
-from .comfy_sampling import empty_prompt, latent_samples, progress_callback, sigma_table
+from .comfy_sampling import check_conditioning, empty_prompt, latent_samples, progress_callback, sigma_table
 
 WRAPPER_KEY = "drag_editing.fastdrag_consistency"
 
 
-def _discrete_sigmas(model) -> torch.Tensor:
-    """The model's sigma for each of its 1000 training timesteps; refuses models FastDrag cannot run on."""
+def checked_sigmas(model) -> torch.Tensor:
+    """The model's sigma for each of its 1000 training timesteps; refuses models FastDrag cannot run on
+    (decided from the model config ComfyUI detected from the UNet, and from its sampling)."""
     ms = comfy.model_sampling
+    family = type(model.model.model_config).__name__
+    check_family(family, type(model.model).__name__)
     sampling = model.get_model_object("model_sampling")
     table = sigma_table(model)
-    usable = table is not None and not isinstance(sampling, ms.ModelSamplingDiscreteEDM) and isinstance(sampling, ms.EPS) and not isinstance(sampling, ms.EDM)
+    usable = table is not None and isinstance(sampling, ms.EPS) and not isinstance(sampling, (ms.ModelSamplingDiscreteEDM, ms.EDM))
     if not usable:  # epsilon or v prediction on the 1000 discrete timesteps of the SD family
         raise DragInputError(
-            f"model: FastDrag needs a diffusion model with 1000 discrete timesteps and epsilon or v prediction "
-            f"(the SD1.5 family), but this one ({type(model.model).__name__}) samples with {type(sampling).__name__}. "
-            "Load an SD1.5 checkpoint (the official release uses LCM_Dreamshaper_v7's UNet with SD1.5's VAE and CLIP)."
+            f"model: FastDrag samples on the 1000 discrete timesteps of the SD family with ε or v prediction, but this "
+            f"{family} model samples with {type(sampling).__name__}. Give FastDrag the model before the node that "
+            f"changed its sampling (e.g. ModelSamplingSD3, ModelSamplingDiscrete with lcm). Supported: {supported_list()}."
         )
     return table
+
+
+def device_budget(model, shape: torch.Size | tuple[int, ...], free: int) -> int:
+    """What a device with ``free`` bytes free can spare for the K/V record once ComfyUI has loaded the
+    model's weights that are not loaded yet and set aside its sampling work for latents of ``shape``."""
+    return (
+        free + model.loaded_size() - model.model_size() - model.memory_required(shape)
+        - comfy.model_management.minimum_inference_memory()
+    )
+
+
+def _record_storage(model, shape: torch.Size, steps: int, offload: bool) -> str | None:
+    """Where the inversion keeps its K/V record (None: the UNet's device), decided before it starts:
+    system memory when asked, or when the record would not fit on the device beside the model."""
+    base = model.model
+    dtype = getattr(base, "manual_cast_dtype", None) or base.get_dtype()
+    record = record_bytes(base.model_config.unet_config, tuple(shape), steps, torch.empty((), dtype=dtype).element_size())
+    device = model.load_device
+    host_free = comfy.model_management.get_free_memory(torch.device("cpu"))
+    budget = None if device.type == "cpu" else device_budget(model, shape, comfy.model_management.get_free_memory(device))
+    where = record_storage(record, budget, host_free, offload)
+    if where == "cpu" and budget is not None and not offload:
+        logging.warning(
+            f"FastDragInvert: the K/V record ({record / 2**20:.0f} MiB) would not fit on {device} beside the model "
+            f"({max(budget, 0) / 2**20:.0f} MiB to spare); keeping it in system memory, as offload_kv does."
+        )
+    return "cpu" if where == "cpu" else None
 
 
 def invert(model, latent: dict, positive: list, steps: int, strength: float, offload: bool) -> tuple[dict, DragKV]:
     """FastDrag's DDIM inversion of ``latent`` (guidance 1, as the official code), recording the decoder
     self-attention inputs. Returns the noisy LATENT at the warp timestep and the DRAG_KV."""
-    table = _discrete_sigmas(model)
+    table = checked_sigmas(model)
+    check_conditioning(model, positive, "positive")
     samples = latent_samples(latent, model)
     timesteps = fastdrag_timesteps(steps, strength)
     sampling_sigmas = table[timesteps + [0]]  # [sigma(601), ..., sigma(1), sigma(0)]: the official DDIM end
-    recorder = KVRecorder(len(timesteps), "cpu" if offload else None)
+    recorder = KVRecorder(len(timesteps), _record_storage(model, samples.shape, len(timesteps), offload))
     patched = model.clone()
     patched.set_model_attn1_patch(recorder)
     noisy = comfy.sample.sample_custom(
@@ -93,10 +126,13 @@ def sample(
     Ends, as FastDrag does, at alphas_cumprod[0] and returns that (diffusers-style) latent, which is
     what the official pipeline decodes.
     """
-    _discrete_sigmas(model)
+    checked_sigmas(model)
     samples = latent_samples(latent, model)
     check_latent(kv, samples.shape)
     positive = kv.conditioning if positive is None else positive
+    check_conditioning(model, positive, "positive")
+    if negative is not None:
+        check_conditioning(model, negative, "negative")
     if negative is None:
         if cfg != 1.0:
             raise DragInputError(

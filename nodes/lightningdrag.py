@@ -31,8 +31,8 @@ class LoadLightningDrag(io.ComfyNode):
                     tooltip="A folder in models/lightning_drag holding the release as published at huggingface.co/LightningDrag/lightning-drag-sd15.",
                 ),
                 io.Combo.Input(
-                    "ip_adapter", options=models.ip_adapter_names(), default="ip-adapter_sd15.bin",
-                    tooltip="IP-Adapter sd15 (h94/IP-Adapter models/ip-adapter_sd15.bin) in models/ipadapter.",
+                    "ip_adapter", options=models.ip_adapter_names(), default="ip-adapter_sd15.safetensors",
+                    tooltip="IP-Adapter sd15 in models/ipadapter: h94/IP-Adapter models/ip-adapter_sd15.safetensors (or its .bin twin).",
                 ),
             ],
             outputs=[LightningDrag.Output("lightning_drag", display_name="lightning_drag", tooltip="The loaded weights, for AppearanceEncode, PointEmbed and DragKSampler.")],

@@ -62,7 +62,10 @@ def _release_where(name: str) -> str:
 
 def _ip_where() -> str:
     folders = " or ".join(folder_paths.get_folder_paths(IP_ADAPTER_FOLDER))
-    return f"Put ip-adapter_sd15.bin in {folders}; it is published at {release.IP_ADAPTER_URL}."
+    return (
+        f"Put IP-Adapter sd15 in {folders}: ip-adapter_sd15.safetensors from {release.IP_ADAPTER_URL} "
+        "(or ip-adapter_sd15.bin, its pickled twin)."
+    )
 
 
 def _release_root(name: str) -> Path:
@@ -71,17 +74,27 @@ def _release_root(name: str) -> Path:
 
 
 def missing_files(name: str, ip_adapter: str) -> str | None:
-    """What is missing for release ``name`` and IP-Adapter file ``ip_adapter``, with where to put it and
-    where to get it; None when every file is there (their contents are checked when loading)."""
+    """Every file LightningDrag needs that is not there, one line per input (release ``name``'s parts,
+    the IP-Adapter file ``ip_adapter``, and CLIPVisionLoader's CLIP-ViT-H when ``models/clip_vision``
+    has no file at all), each with where to put it and where to get it; None when all are there (their
+    contents are checked when loading)."""
+    lines = []
     if not name or Path(name).name != name or name in (".", ".."):
-        return f"release: '{name}' is not a folder name in models/lightning_drag. {_release_where('lightning-drag-sd15')}"
-    root = _release_root(name)
-    missing = [f for f in (release.APPEARANCE_FILE, release.POINT_EMBEDDING_FILE, release.ATTENTION_FILE) if not (root / f).is_file()]
-    if missing:
-        return f"release: {', '.join(missing)} not found in {root}. {_release_where(name)}"
+        lines.append(f"release: '{name}' is not a folder name in models/lightning_drag. {_release_where('lightning-drag-sd15')}")
+    else:
+        root = _release_root(name)
+        missing = [f for f in (release.APPEARANCE_FILE, release.POINT_EMBEDDING_FILE, release.ATTENTION_FILE) if not (root / f).is_file()]
+        if missing:
+            lines.append(f"release: {', '.join(missing)} not found in {root}. {_release_where(name)}")
     if folder_paths.get_full_path(IP_ADAPTER_FOLDER, ip_adapter) is None:
-        return f"ip_adapter: {ip_adapter} not found. {_ip_where()}"
-    return None
+        lines.append(f"ip_adapter: {ip_adapter} not found. {_ip_where()}")
+    if not folder_paths.get_filename_list("clip_vision"):
+        folders = " or ".join(folder_paths.get_folder_paths("clip_vision"))
+        lines.append(
+            f"clip_vision (CLIPVisionLoader): no image encoder in {folders}. Put {release.CLIP_VISION_FILE} there, "
+            f"saved from {release.CLIP_VISION_URL}."
+        )
+    return "\n".join(lines) or None
 
 
 @dataclass(eq=False)

@@ -24,7 +24,7 @@ from ..drag.lightningdrag.noise_prior import noise_prior
 from ..drag.comfy_protocol import current_replace, describe, install_replace, module_of, vp_latent
 from ..drag.lightningdrag.point_net import embed_points
 from ..drag.points import DragPoints
-from .comfy_sampling import empty_prompt, latent_samples, progress_callback, with_official_ddim_end
+from .comfy_sampling import check_conditioning, empty_prompt, latent_samples, progress_callback, with_official_ddim_end
 from .lightningdrag_models import LightningDragModels
 
 def _compute_dtype(patcher) -> torch.dtype:
@@ -42,6 +42,10 @@ def encode_appearance(models: LightningDragModels, clip, latent: dict) -> Appear
             "DragKSampler's candidates input makes several results."
         )
     conditioning = empty_prompt(clip)
+    check_conditioning(
+        models.appearance, conditioning, "clip",
+        fix="Connect the CLIP of the SD1.5 inpainting checkpoint (LightningDrag's appearance encoder is an SD1.5 UNet).",
+    )
     comfy.model_management.load_models_gpu([models.appearance])
     base = models.appearance.model
     device, dtype = models.appearance.load_device, _compute_dtype(models.appearance)
@@ -71,6 +75,13 @@ def embed(models: LightningDragModels, points: DragPoints, mask: torch.Tensor | 
 
 def _check_model(model, models: LightningDragModels) -> None:
     base = model.model
+    family = type(base.model_config).__name__
+    if family != "SD15":
+        raise DragInputError(
+            f"model: LightningDrag's release was trained for SD1.5 inpainting UNets, but this model is {family} "
+            f"({type(base).__name__}). Load an SD1.5 inpainting checkpoint (the release uses Lykon/dreamshaper-8-inpainting); "
+            "for SD2.x and SDXL use FastDrag."
+        )
     if tuple(getattr(base, "concat_keys", ())) != ("mask", "masked_image"):
         channels = base.model_config.unet_config.get("in_channels")
         raise DragInputError(
@@ -182,6 +193,8 @@ def drag_sample(
     mask = check_edit_inputs(embeds, tuple(source.shape), image, mask)
     image_embeds = check_image_embeds(getattr(clip_vision_output, "image_embeds", None))
     patched = patched_model(model, models, appearance, embeds, image_embeds, point_guidance, decay)
+    if positive is not None:
+        check_conditioning(model, positive, "positive")
     text = appearance.conditioning if positive is None else positive
     conditioning = inpaint_conditioning(text, vae, image, mask, tuple(source.shape[-2:]))
     return sample_patched(patched, source, conditioning, seed, steps, point_guidance, sampler_name, scheduler, candidates)

@@ -62,6 +62,8 @@ def point_attention_state(widths, seed: int = 0) -> OrderedDict:
 
 
 def write_ip_adapter(path: Path, widths, seed: int = 0) -> Path:
+    """IP-Adapter sd15 for a UNet of block ``widths``: the published pickled ``.bin`` (``{"image_proj": …,
+    "ip_adapter": …}``) or, for a ``.safetensors`` path, its flat twin. The same seed gives the same tensors."""
     g = torch.Generator().manual_seed(seed)
     image_proj = {
         "proj.weight": torch.randn(3072, 1024, generator=g) / 32, "proj.bias": torch.zeros(3072),
@@ -72,7 +74,13 @@ def write_ip_adapter(path: Path, widths, seed: int = 0) -> Path:
         for name in ("to_k_ip", "to_v_ip"):
             ip_adapter[f"{block.processor_index + 1}.{name}.weight"] = (torch.randn(widths[block.level], 768, generator=g) / 768**0.5).half()
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"image_proj": {k: v.half() for k, v in image_proj.items()}, "ip_adapter": ip_adapter}, path)
+    nested = {"image_proj": {k: v.half() for k, v in image_proj.items()}, "ip_adapter": ip_adapter}
+    if path.suffix == ".safetensors":  # the published twin: the same tensors under "image_proj." / "ip_adapter."
+        from safetensors.torch import save_file
+
+        save_file({f"{part}.{k}": v.contiguous() for part, tensors in nested.items() for k, v in tensors.items()}, path)
+    else:
+        torch.save(nested, path)
     return path
 
 

@@ -61,6 +61,8 @@ def cases() -> list[dict]:
         ("size not a multiple of 8", 203, 157, _drags(2, 203, 157, 5), _rectangle(203, 157, 21, 13, 187, 141)),
         ("thin mask", 256, 192, [((100, 97), (140, 99))], _rectangle(256, 192, 30, 93, 230, 101)),
         ("handle outside the circle", 256, 192, [((120, 96), (140, 96)), ((250, 10), (240, 20))], _rectangle(256, 192, 100, 80, 160, 120)),
+        ("SDXL square, rectangle", 1024, 1024, _drags(5, 1024, 1024, 6), _rectangle(1024, 1024, 203, 157, 861, 899)),
+        ("SDXL landscape, disc", 1216, 832, _drags(3, 1216, 832, 9), _disc(1216, 832, 611, 413.5, 350)),
     ]
     out = []
     for name, width, height, pairs, mask in specs:

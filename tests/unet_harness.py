@@ -13,7 +13,10 @@ sampling be checked against the official formulas on a real UNet architecture wi
   variance-exploding parameterisation, on the official DDIM schedule; :func:`sample_euler`: ComfyUI's
   ``ddim`` sampler.
 * :func:`tiny_unet`: an SD1.5 block layout (ComfyUI's block keys, decoder self-attentions at
-  ``("output", 3..11)``) with 32 channels and random weights.
+  ``("output", 3..11)``) with 32 channels and random weights; :func:`tiny_sdxl_unet`: SDXL's layout
+  (three levels with 0, 2 and 10 transformers per attention block, linear projections, the pooled
+  text and size conditioning), equally narrow. :func:`comfy_layers` names any diffusers UNet's
+  transformer layers as ComfyUI names its own.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ import torch.nn.functional as F
 from diffusers import DDIMScheduler, UNet2DConditionModel
 
 from drag_editing_pack_under_test.drag.comfy_protocol import current_replace
+from drag_editing_pack_under_test.drag.fastdrag.architectures import level_size
 from drag_editing_pack_under_test.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 
 CONTEXT_DIM = 32
+SDXL_POOLED_DIM = 32
+SDXL_TIME_DIM = 8
 
 
 def official_scheduler() -> DDIMScheduler:
@@ -36,7 +42,8 @@ def official_scheduler() -> DDIMScheduler:
     )
 
 
-def tiny_unet(seed: int = 0) -> UNet2DConditionModel:
+def tiny_unet(seed: int = 0, linear_projection: bool = False) -> UNet2DConditionModel:
+    """SD1.5's UNet layout at width 32 (with ``linear_projection``, SD2.x's transformers)."""
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
         sample_size=16,
@@ -48,9 +55,41 @@ def tiny_unet(seed: int = 0) -> UNet2DConditionModel:
         up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
         cross_attention_dim=CONTEXT_DIM,
         attention_head_dim=8,
+        use_linear_projection=linear_projection,
         norm_num_groups=8,
     )
     return unet.eval()
+
+
+def tiny_sdxl_unet(seed: int = 0) -> UNet2DConditionModel:
+    """SDXL's UNet layout at width 32: the same blocks, transformer depths (2 and 10) and conditioning."""
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(32, 32, 32),
+        layers_per_block=2,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        transformer_layers_per_block=(1, 2, 10),
+        cross_attention_dim=CONTEXT_DIM,
+        attention_head_dim=8,
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=SDXL_TIME_DIM,
+        projection_class_embeddings_input_dim=6 * SDXL_TIME_DIM + SDXL_POOLED_DIM,
+        norm_num_groups=8,
+    )
+    return unet.eval()
+
+
+def sdxl_conditioning(batch: int, height: int, width: int) -> dict:
+    """SDXL's added conditioning for a diffusers UNet: a pooled text embedding and the size ids
+    (original size, crop, target size, in pixels) that ComfyUI's SDXL model encodes the same way."""
+    g = torch.Generator().manual_seed(7)
+    size = torch.tensor([[8 * height, 8 * width, 0, 0, 8 * height, 8 * width]], dtype=torch.float32)
+    return {"text_embeds": torch.randn(1, SDXL_POOLED_DIM, generator=g).expand(batch, -1), "time_ids": size.expand(batch, -1)}
 
 
 def heads_attention(q, k, v, heads):
@@ -72,17 +111,38 @@ def _module(unet, path):
     return module
 
 
+def comfy_layers(unet):
+    """(ComfyUI layer key ``(block, id, index)``, level, diffusers BasicTransformerBlock) of every
+    transformer layer of a diffusers UNet with an int ``layers_per_block``.
+
+    ComfyUI numbers its ``input_blocks`` from 1 (0 is ``conv_in``), each level's res blocks then its
+    downsampler, and its ``output_blocks`` from 0, each level's ``layers_per_block + 1`` res blocks
+    (the last with its upsampler); the index counts the transformers inside one block.
+    """
+    per_level = unet.config.layers_per_block
+    for level, down in enumerate(unet.down_blocks):
+        for j, attention in enumerate(getattr(down, "attentions", None) or []):
+            for i, layer in enumerate(attention.transformer_blocks):
+                yield ("input", level * (per_level + 1) + j + 1, i), level, layer
+    for i, layer in enumerate(unet.mid_block.attentions[0].transformer_blocks):
+        yield ("middle", 0, i), len(unet.down_blocks) - 1, layer
+    for u, up in enumerate(unet.up_blocks):
+        for j, attention in enumerate(getattr(up, "attentions", None) or []):
+            for i, layer in enumerate(attention.transformer_blocks):
+                yield ("output", u * (per_level + 1) + j, i), len(unet.up_blocks) - 1 - u, layer
+
+
 def transformer_blocks(unet):
-    """(layout block, diffusers BasicTransformerBlock) of the 16 SD1.5 transformer blocks."""
+    """(layout block, diffusers BasicTransformerBlock) of the 16 SD1.5 transformer blocks (LightningDrag's layout)."""
     for block in TRANSFORMER_BLOCKS:
         yield block, _module(unet, block.diffusers).transformer_blocks[0]
 
 
 def decoder_self_attentions(unet):
-    """(ComfyUI block key, diffusers attn1 module) of every decoder self-attention."""
-    for block, transformer in transformer_blocks(unet):
-        if block.key[0] == "output":
-            yield block.key, transformer.attn1
+    """(ComfyUI layer key, diffusers attn1 module) of every decoder self-attention."""
+    for key, _, layer in comfy_layers(unet):
+        if key[0] == "output":
+            yield key, layer.attn1
 
 
 def projections(unet) -> dict:
@@ -116,11 +176,10 @@ class ComfyStyle(PatcherOptions):
     def __init__(self, unet, latent_hw):
         super().__init__()
         self.options = {"cond_or_uncond": [0]}  # what the sampler sets per model call
-        lh, lw = latent_hw
-        for block, transformer in transformer_blocks(unet):
-            scale = 2 ** block.level
-            transformer.attn1.set_processor(_Processor(self, block.key, "attn1", (lh // scale, lw // scale)))
-            transformer.attn2.set_processor(_Processor(self, block.key, "attn2", (lh // scale, lw // scale)))
+        for key, level, transformer in comfy_layers(unet):
+            hw = level_size(*latent_hw, level)
+            transformer.attn1.set_processor(_Processor(self, key, "attn1", hw))
+            transformer.attn2.set_processor(_Processor(self, key, "attn2", hw))
 
 
 class _Processor:
@@ -128,7 +187,8 @@ class _Processor:
         self.comfy, self.key, self.kind, self.hw = comfy, key, kind, hw
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, **kwargs):
-        extra = dict(self.comfy.options, block=self.key, block_index=0, n_heads=attn.heads,
+        block, index = self.key[:2], self.key[2]
+        extra = dict(self.comfy.options, block=block, block_index=index, n_heads=attn.heads,
                      activations_shape=[hidden_states.shape[0], hidden_states.shape[2], *self.hw])
         n = hidden_states
         if self.kind == "attn1":
@@ -137,21 +197,23 @@ class _Processor:
                 n, context, value = patch(n, context, value, extra)
         else:
             context = value = encoder_hidden_states
-        replace = current_replace(self.comfy, self.kind, self.key)
+        replace = current_replace(self.comfy, self.kind, block, index)
         q, k, v = attn.to_q(n), attn.to_k(context), attn.to_v(value)
         out = replace(q, k, v, extra) if replace else heads_attention(q, k, v, attn.heads)
         return attn.to_out[1](attn.to_out[0](out))
 
 
 class Denoiser:
-    """``model(x, sigma) -> denoised`` for an EPS UNet, VE parameterisation, as ComfyUI presents it.
+    """``model(x, sigma) -> denoised`` for an ε- or v-prediction UNet, VE parameterisation, as ComfyUI presents it.
 
     Each call sets ``sigmas`` and ``cond_or_uncond`` in ``options`` (point it at the options of the
-    :class:`ComfyStyle` in use), as ComfyUI's sampler does in ``transformer_options``.
+    :class:`ComfyStyle` in use), as ComfyUI's sampler does in ``transformer_options``. ``added``: the
+    UNet's added conditioning (SDXL's pooled text and size ids, :func:`sdxl_conditioning`), if it has one.
     """
 
-    def __init__(self, unet: UNet2DConditionModel, context: torch.Tensor, scheduler: DDIMScheduler):
-        self.unet, self.context = unet, context
+    def __init__(self, unet: UNet2DConditionModel, context: torch.Tensor, scheduler: DDIMScheduler,
+                 prediction: str = "epsilon", added: dict | None = None):
+        self.unet, self.context, self.prediction, self.added = unet, context, prediction, added
         self.options: dict = {}
         ac = scheduler.alphas_cumprod.double()
         self.sigma_table = ((1 - ac) / ac).sqrt().float()
@@ -166,8 +228,10 @@ class Denoiser:
         self.options.update(sigmas=sigma, cond_or_uncond=[0])  # one positive chunk: the whole batch
         s = sigma.view(-1, 1, 1, 1)
         context = self.context.expand(x.shape[0], -1, -1)
-        eps = self.unet(x / (1 + s**2).sqrt(), t, encoder_hidden_states=context).sample
-        return x - s * eps
+        out = self.unet(x / (1 + s**2).sqrt(), t, encoder_hidden_states=context, added_cond_kwargs=self.added).sample
+        if self.prediction == "v":  # ComfyUI's V_PREDICTION: x0 = sqrt(ᾱ) z - sqrt(1 - ᾱ) v
+            return x / (1 + s**2) - s * out / (1 + s**2).sqrt()
+        return x - s * out
 
 
 def sample_euler(model, x: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """DRAG_KV: FastDrag's consistency-preserving self-attention K/V, recorded in inversion, reused in sampling.
 
 The official code stores the keys and values of the decoder self-attention layers (diffusers
-``up_blocks``, ComfyUI ``output`` blocks; for SD1.5 ``output`` 3-11) at every inversion step, keyed by
+``up_blocks``, ComfyUI ``output`` blocks; for SD1.5 ``output`` 3-11, for other UNets see
+``architectures.py``) at every inversion step, keyed by
 the step's timestep, and while sampling replaces each layer's keys and values with the stored ones for
 the same timestep (queries still come from the warped latent), for the conditional and unconditional
 batch alike. Keys and values are linear in the layer's normalised input, so this module stores that
@@ -117,7 +118,7 @@ class KVRecorder:
         if not self.states:
             raise DragInputError(
                 "model: it has no self-attention in its decoder (output) blocks, which FastDrag's consistency "
-                "needs (SD1.5-style UNets have them). Use an SD1.5-family model, or turn consistency off."
+                "needs (the UNets of SD1.5, SD2.x and SDXL have them). Use one of those models."
             )
         incomplete = {k: v for k, v in self.filled.items() if v != self.steps}
         if incomplete:

@@ -27,7 +27,9 @@ from .layout import TRANSFORMER_BLOCKS, TransformerBlock
 from .point_net import PointEmbeddingNet
 
 RELEASE_URL = "https://huggingface.co/LightningDrag/lightning-drag-sd15"
-IP_ADAPTER_URL = "https://huggingface.co/h94/IP-Adapter/blob/main/models/ip-adapter_sd15.bin"
+IP_ADAPTER_URL = "https://huggingface.co/h94/IP-Adapter/resolve/main/models/ip-adapter_sd15.safetensors"
+CLIP_VISION_FILE = "CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors"
+CLIP_VISION_URL = "https://huggingface.co/h94/IP-Adapter/resolve/main/models/image_encoder/model.safetensors"
 
 APPEARANCE_FILE = "appearance_encoder/diffusion_pytorch_model.safetensors"
 POINT_EMBEDDING_FILE = "point_embedding/point_embedding.pt"

@@ -1,12 +1,17 @@
 // The points editor's controller: it turns the view's gestures into EditorState commands (the state keeps
 // the undo history, a gesture is one begin() ... end() step), loads the images the canvas shows, computes
-// the warp preview, and hands the document to the node binding, which owns the widget.
+// the warp preview and the checks of the points, and hands the document to the node binding, which owns
+// the widget and the node's properties.
 
-import { hitTest, insideImage, toImage } from "../lib/geometry.js";
+import { fitCamera, hitTest, insideImage, panBy, toImage, zoomAt } from "../lib/geometry.js";
+import { checkPoints } from "../lib/checks.js";
 import { ERASED, PAINTED, composite, hasEdits } from "../lib/mask.js";
 import { EditorState, documentText } from "../lib/state.js";
-import { warpPreview } from "../lib/warp_preview.js";
-import { EditorView, MARKER_RADIUS } from "./view.js";
+import { latentCircle, warpPreview } from "../lib/warp_preview.js";
+import { BRUSH_SIZES, EditorView } from "./view.js";
+
+const MODES = ["points", "paint", "erase"];
+const DEFAULT_BRUSH = 16;
 
 function loadImage(url) {
   return new Promise((resolve, reject) => {
@@ -26,16 +31,17 @@ function pixelsOf(img) {
   return ctx.getImageData(0, 0, c.width, c.height);
 }
 
+const sizeText = (width, height) => `${width}×${height}`;
+
 /**
  * `binding`: {read() -> the widget's text, write(text) (the document changed on the canvas),
- * warpOptions() -> {aggregation, masked} of the FastDragWarp the points feed (masked: whether its mask
- * comes from this editor)}.
+ * warpOptions() -> {warp, aggregation, mask} of the FastDragWarp the points feed (warp: whether there is
+ * one; mask: "editor" when its mask is this editor's MASK output, "none" without a mask, "other" when it
+ * comes from another node), settings() -> {mode, brush} as kept in the node, keepSettings({mode, brush})}.
  */
 export class PointsEditor {
   constructor(binding) {
     this.binding = binding;
-    this.mode = "points";
-    this.brush = 16;
     this.preview = false;
     this.fill = false;
     this.json = false;
@@ -44,17 +50,24 @@ export class PointsEditor {
     this.state = null;
     this.pendingPairs = [];
     this.drag = null;
+    this.hover = null; // the canvas point under the pointer, while it is over the canvas
+    this.camera = null; // the canvas's zoom and pan (geometry.js); null = the fitted image
+    this.cameraSize = null; // the document size the camera was set for
+    this.error = null; // a document or image that could not be read
+    this.rescaled = null; // {text, step}: the last image change rescaled the document; step: its undo snapshot
     this.loads = { image: 0, mask: 0 }; // a newer load makes an older one's result stale
     this.version = 0; // of the document, for the preview cache
-    this.maskVersion = 0; // of the shown mask, for the overlay cache
+    this.maskVersion = 0; // of the shown mask, for the overlay, mask and circle caches
     this.previewCache = null;
+    this.maskCache = null;
+    this.circleCache = null;
+    this.previewInfo = "";
     this.view = new EditorView(this._handlers(), () => this._scene());
-    this.view.brushSize.value = String(this.brush);
     this.element = this.view.element;
     this.canvas = this.view.canvas;
     this.keys = this.view.keys;
     this.status = this.view.status;
-    this._showToggles();
+    this.applySettings();
     this.readDocument();
   }
 
@@ -63,6 +76,8 @@ export class PointsEditor {
       down: (e, at) => this._down(e, at),
       move: (e, at) => this._move(e, at),
       up: (e) => this._up(e),
+      leave: () => this._leave(),
+      wheel: (e, at) => this._wheel(e, at),
       key: (e) => this._key(e),
       paste: (text) => this.applyText(text),
       applyText: (text) => this.applyText(text),
@@ -75,9 +90,10 @@ export class PointsEditor {
       points: () => this.setMode("points"),
       paint: () => this.setMode("paint"),
       erase: () => this.setMode("erase"),
-      brush: () => { this.brush = Number(this.view.brushSize.value); },
+      brush: () => this.setBrush(Number(this.view.brushSize.value)),
       undo: () => this.undo(),
       redo: () => this.redo(),
+      rescale: () => this.image && this._rescaleTo(this.image.img.naturalWidth, this.image.img.naturalHeight),
       "clear-points": () => this.change(() => this.state.clearPoints()),
       "clear-mask": () => this.change(() => this.state.clearMask()),
       preview: () => this._toggle("preview"),
@@ -97,12 +113,39 @@ export class PointsEditor {
   }
 
   _showToggles() {
-    this.view.showToggles({ mode: this.mode, preview: this.preview, fill: this.fill, json: this.json });
+    this.view.showToggles({ mode: this.mode, preview: this.preview, fill: this.fill, json: this.json, brush: this.brush });
+  }
+
+  /** Take the mode and brush size kept in the node (a loaded workflow, a graph undo). */
+  applySettings() {
+    const { mode, brush } = this.binding.settings();
+    this.mode = MODES.includes(mode) ? mode : "points";
+    this.brush = Number.isFinite(brush) ? Math.min(Math.max(Math.round(brush), BRUSH_SIZES.min), BRUSH_SIZES.max) : DEFAULT_BRUSH;
+    this._showToggles();
+    this.view.requestDraw();
   }
 
   setMode(mode) {
     this.mode = mode;
+    this._keepSettings();
+  }
+
+  /** The brush diameter, in image pixels. */
+  setBrush(size) {
+    this.brush = size;
+    this._keepSettings();
+  }
+
+  _keepSettings() {
+    this.binding.keepSettings({ mode: this.mode, brush: this.brush });
     this._showToggles();
+    this.view.requestDraw();
+  }
+
+  /** Show `message` (an image that could not be loaded) in the status line until the next image arrives. */
+  report(message) {
+    this.error = message;
+    this.view.requestDraw();
   }
 
   // ---- the document ----------------------------------------------------------------------------
@@ -119,14 +162,14 @@ export class PointsEditor {
       const doc = JSON.parse(text || "{}");
       this.state = doc.width && doc.height ? EditorState.fromJSON(doc) : null;
       this.pendingPairs = this.state ? [] : doc.pairs || [];
-      this.status.textContent = "";
+      this.error = null;
     } catch (error) {
       this.state = null;
-      this.status.textContent = `points JSON: ${error.message}`;
+      this.error = `points JSON: ${error.message}`;
     }
     const img = this.image?.img;
     if (img && this.state && (this.state.width !== img.naturalWidth || this.state.height !== img.naturalHeight)) {
-      this.state = this.state.resized(img.naturalWidth, img.naturalHeight);
+      this._rescaleTo(img.naturalWidth, img.naturalHeight);
     }
     this._changed(true);
   }
@@ -148,6 +191,9 @@ export class PointsEditor {
   _changed(mask) {
     this.version++;
     if (mask) this.maskVersion++;
+    const size = this.state && sizeText(this.state.width, this.state.height);
+    if (size !== this.cameraSize) this.camera = null; // another image size: show it whole
+    this.cameraSize = size;
     this._showText();
     this.view.requestDraw();
   }
@@ -158,6 +204,15 @@ export class PointsEditor {
 
   redo() {
     if (this.state?.redo()) this._commit();
+  }
+
+  /** Rescale the document to the image's size as one undoable step, and say so with an Undo button. */
+  _rescaleTo(width, height) {
+    const from = sizeText(this.state.width, this.state.height);
+    this.state.rescale(width, height);
+    this.rescaled = { text: `points rescaled from ${from} to ${sizeText(width, height)}`, step: this.state.undoStack.at(-1) };
+    this.baseMask = null; // the connected mask is of the old image
+    this._commit();
   }
 
   _showText() {
@@ -182,10 +237,11 @@ export class PointsEditor {
         this.binding.write(text);
         this.readDocument();
       }
-      this.status.textContent = "";
+      this.error = null;
     } catch (error) {
-      this.status.textContent = `points JSON: ${error.message}`;
+      this.error = `points JSON: ${error.message}`;
     }
+    this.view.requestDraw();
   }
 
   // ---- images ------------------------------------------------------------------------------------
@@ -196,15 +252,14 @@ export class PointsEditor {
     const img = await loadImage(url);
     if (ticket !== this.loads.image) return; // a newer image was asked for meanwhile
     this.image = { img, url, pixels: pixelsOf(img) };
+    this.error = null;
     const [w, h] = [img.naturalWidth, img.naturalHeight];
     if (!this.state) {
       this.state = new EditorState(w, h);
       for (const p of this.pendingPairs) this.state.pairs.push({ handle: p.handle, target: p.target || null });
       this._commit();
     } else if (this.state.width !== w || this.state.height !== h) {
-      this.state = this.state.resized(w, h);
-      this.baseMask = null;
-      this._commit();
+      this._rescaleTo(w, h);
     }
     this._changed(true);
   }
@@ -227,48 +282,111 @@ export class PointsEditor {
   /** The mask the node outputs, as shown: null when nothing limits the edit (the whole image). */
   shownMask() {
     if (!this.state) return null;
-    if (!hasEdits(this.state.edits)) return this.baseMask;
-    return composite(this.baseMask, this.state.edits);
+    if (this.maskCache?.key !== this.maskVersion) {
+      const mask = hasEdits(this.state.edits) ? composite(this.baseMask, this.state.edits) : this.baseMask;
+      this.maskCache = { key: this.maskVersion, mask };
+    }
+    return this.maskCache.mask;
+  }
+
+  /** Whether the document is for another size than the image shown (after undoing a rescale). */
+  _mismatch() {
+    const img = this.image?.img;
+    return Boolean(img && this.state && (img.naturalWidth !== this.state.width || img.naturalHeight !== this.state.height));
+  }
+
+  // ---- checks and the status line ----------------------------------------------------------------
+
+  /** The circle of the FastDragWarp the points feed, as checkPoints takes it (undefined when unknown). */
+  _circle(warp, mask) {
+    if (!warp.warp || warp.mask === "other") return undefined;
+    const key = `${this.maskVersion}|${warp.mask}`;
+    if (this.circleCache?.key !== key) {
+      this.circleCache = { key, circle: latentCircle(warp.mask === "editor" ? mask : null, this.state.width, this.state.height) };
+    }
+    return this.circleCache.circle;
+  }
+
+  /** The notice beside the status: the document is for another image size (and can be rescaled), or
+   * the last image change rescaled it (and can be undone, until the next change). */
+  _notice() {
+    if (this._mismatch()) {
+      const { naturalWidth, naturalHeight } = this.image.img;
+      const text = `the points are for ${sizeText(this.state.width, this.state.height)}, the image is ${sizeText(naturalWidth, naturalHeight)}`;
+      return { text, label: "Rescale", action: "rescale" };
+    }
+    if (this.rescaled && this.state.undoStack.at(-1) === this.rescaled.step) return { text: this.rescaled.text, label: "Undo", action: "undo" };
+    this.rescaled = null;
+    return null;
   }
 
   // ---- drawing -----------------------------------------------------------------------------------
 
-  /** The image's placement on the canvas (image pixels -> canvas CSS pixels). */
+  /** The image's placement on the canvas (image pixels -> canvas layout pixels). */
   placement() {
-    return this.view.placement(this.state.width, this.state.height);
+    return this.view.placement(this.state.width, this.state.height, this.camera);
+  }
+
+  /** The page (client) point of image point [x, y], e.g. to aim a pointer at a pixel. */
+  clientPoint(point) {
+    const rect = this.canvas.getBoundingClientRect();
+    const zoom = rect.width / (this.canvas.clientWidth || rect.width || 1);
+    const view = this.placement();
+    return [rect.left + (point[0] * view.scale + view.offsetX) * zoom, rect.top + (point[1] * view.scale + view.offsetY) * zoom];
   }
 
   _scene() {
-    if (!this.state || !this.image) return { image: null, message: "Connect an image (LoadImage) or run the graph to show it here." };
+    if (!this.state || !this.image) {
+      this.view.showStatus(this.error ?? "", Boolean(this.error), null);
+      return { image: null, message: "Connect an image (LoadImage) or run the graph to show it here." };
+    }
     const mask = this.shownMask();
+    const warp = this.binding.warpOptions();
+    const mismatch = this._mismatch();
+    const pairs = this.state.storedPairs(); // as the node gets them
+    const check = checkPoints(pairs, this.state.width, this.state.height, { region: mask, circle: this._circle(warp, mask) });
+    const image = this.preview && !mismatch ? this._previewImage(pairs, mask, warp) : this.image.img;
+    const parts = [this.error, check.line, this.preview ? (mismatch ? "preview off: the image has another size" : this.previewInfo) : null];
+    this.view.showStatus(parts.filter(Boolean).join(" · "), Boolean(this.error || check.warnings.length), this._notice());
+    const view = this.placement();
     return {
-      image: this.preview ? this._previewImage(mask) : this.image.img,
+      image,
       width: this.state.width,
       height: this.state.height,
+      camera: this.camera,
+      smooth: !this.camera || view.scale < 2, // zoomed in, each image pixel shows as a square
       overlay: mask ? { key: this.maskVersion, mask } : null,
       pairs: this.state.pairs,
+      warned: new Set(check.warnings.map((w) => w.pair)),
+      brush: this.mode !== "points" && this.hover && this.drag?.kind !== "pan" ? { at: this.hover, radius: (this.brush / 2) * view.scale } : null,
     };
   }
 
-  /** FastDragWarp's relocation drawn on the image, for the document as the node gets it (coordinates
-   * rounded as stored) with the options of the FastDragWarp the points feed. */
-  _previewImage(mask) {
-    const { aggregation, masked } = this.binding.warpOptions();
+  /** FastDragWarp's relocation drawn on the image, for the document as the node gets it (`pairs`, rounded
+   * as stored) with the options of the FastDragWarp the points feed (`warp`, see the constructor). */
+  _previewImage(pairs, mask, { aggregation, mask: source }) {
+    const masked = source !== "none"; // without a mask input FastDragWarp moves the whole image
     const key = `${this.version}|${this.maskVersion}|${aggregation}|${masked}|${this.fill}`;
     if (this.previewCache?.key !== key) {
       const { data, width, height } = this.image.pixels;
       const start = performance.now();
-      const result = warpPreview(data, width, height, this.state.toJSON().pairs, masked ? mask : null, { aggregation, fill: this.fill });
+      const result = warpPreview(data, width, height, pairs, masked ? mask : null, { aggregation, fill: this.fill });
       const c = document.createElement("canvas");
       c.width = width;
       c.height = height;
       c.getContext("2d").putImageData(new ImageData(result.pixels, width, height), 0, 0);
       this.previewCache = { key, canvas: c, result };
-      this.status.textContent = result.error
-        ? `preview: ${result.error}; FastDragWarp will refuse these points`
-        : `preview: ${(performance.now() - start).toFixed(0)} ms`;
+      this.previewInfo = result.error ? `preview: ${result.error}` : `preview: ${(performance.now() - start).toFixed(0)} ms`;
     }
     return this.previewCache.canvas;
+  }
+
+  /** The image pixel under the pointer and the canvas's zoom, beside the status. */
+  _showReadout() {
+    const view = this.state && this.placement();
+    const point = this.hover && view ? toImage(view, this.hover) : null;
+    const parts = [point && insideImage(view, point) ? `x ${Math.floor(point[0])}, y ${Math.floor(point[1])}` : "", this.camera ? `${Math.round(this.camera.zoom * 100)}%` : ""];
+    this.view.readout.textContent = parts.filter(Boolean).join(" · ");
   }
 
   // ---- gestures ----------------------------------------------------------------------------------
@@ -277,10 +395,14 @@ export class PointsEditor {
     if (!this.state) return;
     e.preventDefault();
     e.stopPropagation();
+    if (e.button === 1) {
+      this.drag = { kind: "pan", last: at };
+      return;
+    }
     const view = this.placement();
     const image = toImage(view, at);
     if (this.mode === "points") {
-      const hit = hitTest(view, this.state.pairs, at, MARKER_RADIUS + 3);
+      const hit = hitTest(view, this.state.pairs, at, this.view.markRadius(this.state.width, this.state.height));
       if (e.button === 2) {
         if (hit) this.change(() => this.state.deletePair(hit.pair));
         return;
@@ -293,6 +415,7 @@ export class PointsEditor {
       }
       return;
     }
+    if (e.button !== 0) return;
     this.state.begin();
     this.drag = { kind: "brush", last: image, value: this.mode === "paint" ? PAINTED : ERASED };
     this.state.stroke(image, image, this.brush / 2, this.drag.value);
@@ -300,25 +423,54 @@ export class PointsEditor {
   }
 
   _move(e, at) {
-    if (!this.drag) return;
-    e.stopPropagation();
-    const image = toImage(this.placement(), at);
-    if (this.drag.kind === "marker") {
-      this.state.movePoint(this.drag.pair, this.drag.which, image);
+    this.hover = at;
+    if (this.drag) e.stopPropagation();
+    if (this.drag?.kind === "pan") {
+      this.camera = panBy(this.camera ?? fitCamera(this.state.width, this.state.height), this.placement(), [at[0] - this.drag.last[0], at[1] - this.drag.last[1]]);
+      this.drag.last = at;
+    } else if (this.drag?.kind === "marker") {
+      this.state.movePoint(this.drag.pair, this.drag.which, toImage(this.placement(), at));
       this._changed(false);
-    } else {
+    } else if (this.drag) {
+      const image = toImage(this.placement(), at);
       this.state.stroke(this.drag.last, image, this.brush / 2, this.drag.value);
       this.drag.last = image;
       this._changed(true);
     }
+    this._showReadout();
+    if (this.drag || this.mode !== "points") this.view.requestDraw();
   }
 
   _up(e) {
     if (!this.drag) return;
     e.stopPropagation();
+    const { kind } = this.drag;
     this.drag = null;
+    if (kind === "pan") {
+      this.view.requestDraw();
+      return;
+    }
     this.state.end();
     this._commit();
+  }
+
+  _leave() {
+    this.hover = null;
+    this._showReadout();
+    this.view.requestDraw();
+  }
+
+  /** The wheel zooms about the pointer (the image pixel under it stays under it). */
+  _wheel(e, at) {
+    if (!this.state) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const lines = e.deltaMode === 1 ? 16 : 1; // Firefox reports lines
+    const camera = zoomAt(this.camera ?? fitCamera(this.state.width, this.state.height), this.placement(), ...this.view.size, at, Math.exp(-e.deltaY * lines * 0.002));
+    this.camera = camera.zoom === 1 ? null : camera;
+    this.hover = at;
+    this._showReadout();
+    this.view.requestDraw();
   }
 
   _key(e) {
@@ -326,7 +478,11 @@ export class PointsEditor {
     if ((e.ctrlKey || e.metaKey) && key === "z") this[e.shiftKey ? "redo" : "undo"]();
     else if ((e.ctrlKey || e.metaKey) && key === "y") this.redo();
     else if (key === "delete" || key === "backspace") this.change(() => this.state.deletePair(this.state.pairs.length - 1));
-    else return;
+    else if (key === "0") {
+      this.camera = null;
+      this._showReadout();
+      this.view.requestDraw();
+    } else return;
     e.preventDefault();
     e.stopPropagation();
   }

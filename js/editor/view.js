@@ -1,25 +1,36 @@
 // The points editor's view: its DOM (toolbar, canvas, JSON text, status line) and its drawing. It draws
-// what a scene callback describes, at most once per animation frame, keeps the canvas's backing store
-// until the canvas's size changes, and rebuilds the darkened-mask overlay only when the mask changes.
+// what a scene callback describes, at most once per animation frame, sizes the canvas's backing store to
+// the pixels it covers on screen, and rebuilds the darkened-mask overlay only when the mask changes.
 // Input events go to the handlers it is given; it changes nothing itself.
+//
+// Drawing and events use the canvas's layout pixels (its CSS box before the graph's zoom, which scales the
+// whole element), so marks keep their size relative to the image at any graph zoom, as the image does.
 
-import { fitView, toCanvas } from "../lib/geometry.js";
+import { cameraView, fitView, toCanvas } from "../lib/geometry.js";
+import { markRadius, pairMarks } from "../lib/marks.js";
 
-const MARKER_RADIUS = 7;
 const HANDLE_COLOUR = "#e5484d";
 const TARGET_COLOUR = "#3e9bff";
+const WARNING_COLOUR = "#ffb224";
 const HELP =
   "Points: click the content to move, then where it goes; drag a marker to move it; right click a marker to " +
-  "delete its pair. Paint / Erase: brush the editable region. Ctrl+Z undo, Ctrl+Y redo, Delete removes the last pair, " +
-  "Ctrl+V pastes points as JSON (JSON shows them as text).";
+  "delete its pair. Paint / Erase: brush the editable region. Wheel zooms, middle drag pans, 0 fits the image. " +
+  "Ctrl+Z undo, Ctrl+Y redo, Delete removes the last pair, Ctrl+V pastes points as JSON (JSON shows them as text).";
 const ACTIVE = "#2a5d9f";
 const IDLE = "#333";
 
+/** The brush diameters the slider offers, in image pixels. */
+export const BRUSH_SIZES = { min: 2, max: 128 };
+
 /**
- * `handlers`: {down(event, at), move(event, at), up(event), key(event), paste(text), applyText(text),
- * action(name)} where `at` is the canvas point [x, y] in CSS pixels. `scene()` returns what to draw:
- * {image, width, height, overlay: {key, mask} | null, pairs, message} (image: anything drawImage takes,
- * in image pixels; mask: Uint8Array of width x height, 1 = may change; pairs in image pixels).
+ * `handlers`: {down(event, at), move(event, at), up(event), leave(), wheel(event, at), key(event),
+ * paste(text), applyText(text), action(name)} where `at` is the canvas point [x, y] in layout pixels.
+ * `scene()` returns what to draw: {image, width, height, camera, smooth, overlay: {key, mask} | null,
+ * pairs, warned, brush} (image: anything drawImage takes, in image pixels, drawn over the document's
+ * width x height; camera: the canvas's zoom and pan, see geometry.js; smooth: whether to interpolate the
+ * image; mask: Uint8Array of width x height, 1 = may change; pairs in image pixels; warned: the set of
+ * pair indices drawn in the warning style; brush: {at, radius} in canvas pixels, or null), or
+ * {image: null, message}.
  */
 export class EditorView {
   constructor(handlers, scene) {
@@ -27,7 +38,7 @@ export class EditorView {
     this.frame = 0;
     this.overlay = null; // {key, canvas}
     this.element = this._build(handlers);
-    this.resize = new ResizeObserver(() => this._fitBackingStore());
+    this.resize = new ResizeObserver(() => this.requestDraw());
     this.resize.observe(this.canvas);
   }
 
@@ -38,7 +49,7 @@ export class EditorView {
     const bar = document.createElement("div");
     bar.style.cssText = "display:flex;flex-wrap:wrap;gap:3px;align-items:center";
     this.buttons = {};
-    const button = (label, title, action = label.toLowerCase().replace(/\s+/g, "-")) => {
+    const button = (parent, label, title, action = label.toLowerCase().replace(/\s+/g, "-")) => {
       const b = document.createElement("button");
       b.textContent = label;
       b.title = title;
@@ -46,49 +57,73 @@ export class EditorView {
       b.style.cssText = `padding:1px 6px;background:${IDLE};color:#ddd;border:1px solid #555;border-radius:3px;cursor:pointer`;
       b.addEventListener("click", (e) => {
         e.stopPropagation();
-        handlers.action(action);
+        handlers.action(b.dataset.action);
       });
-      bar.appendChild(b);
-      this.buttons[action] = b;
+      parent.appendChild(b);
+      return b;
     };
-    button("Points", "Click: handle, then target. Drag a marker to move it; right click deletes its pair.");
-    button("Paint", "Brush the region that may change.");
-    button("Erase", "Brush away from the region that may change.");
+    const tool = (label, title) => {
+      const b = button(bar, label, title);
+      this.buttons[b.dataset.action] = b;
+    };
+    tool("Points", "Click: handle, then target. Drag a marker to move it; right click deletes its pair.");
+    tool("Paint", "Brush the region that may change.");
+    tool("Erase", "Brush away from the region that may change.");
     this.brushSize = document.createElement("input");
     this.brushSize.type = "range";
-    this.brushSize.min = "2";
-    this.brushSize.max = "128";
-    this.brushSize.title = "Brush size (image pixels)";
+    this.brushSize.min = String(BRUSH_SIZES.min);
+    this.brushSize.max = String(BRUSH_SIZES.max);
+    this.brushSize.title = "Brush size (diameter, image pixels)";
     this.brushSize.style.width = "70px";
     this.brushSize.addEventListener("input", () => handlers.action("brush"));
-    bar.appendChild(this.brushSize);
-    button("Undo", "Undo (Ctrl+Z)");
-    button("Redo", "Redo (Ctrl+Y)");
-    button("Clear points", "Remove every pair");
-    button("Clear mask", "Remove the painting");
-    button("Preview", "Show what FastDragWarp does to the image: each latent pixel's 8 x 8 block moves; holes show as holes");
-    button("Fill", "In the preview, show BNNI's fill of the holes");
-    button("JSON", "Show the points as JSON text, to copy them or to type and paste pairs (Ctrl+Enter or leaving the box applies)");
+    this.brushReadout = document.createElement("span");
+    this.brushReadout.className = "drag-brush-size";
+    this.brushReadout.style.cssText = "min-width:38px;font-variant-numeric:tabular-nums";
+    bar.append(this.brushSize, this.brushReadout);
+    tool("Undo", "Undo (Ctrl+Z)");
+    tool("Redo", "Redo (Ctrl+Y)");
+    tool("Clear points", "Remove every pair");
+    tool("Clear mask", "Remove the painting");
+    tool("Preview", "Show what FastDragWarp does to the image: each latent pixel's 8 x 8 block moves; holes show as holes");
+    tool("Fill", "In the preview, show BNNI's fill of the holes");
+    tool("JSON", "Show the points as JSON text, to copy them or to type and paste pairs (Ctrl+Enter or leaving the box applies)");
 
     this.canvas = document.createElement("canvas");
     this.canvas.title = HELP;
-    this.canvas.style.cssText = "flex:1;min-height:160px;width:100%;background:#111;outline:none;touch-action:none";
+    this.canvas.style.cssText = "flex:1;min-height:160px;width:100%;background:#111;outline:none;touch-action:none;cursor:crosshair";
+    // Client pixels -> layout pixels: the graph's zoom scales the element's box on screen.
     const at = (e) => {
       const rect = this.canvas.getBoundingClientRect();
-      return [e.clientX - rect.left, e.clientY - rect.top];
+      const zoom = rect.width / (this.canvas.clientWidth || rect.width || 1);
+      return [(e.clientX - rect.left) / zoom, (e.clientY - rect.top) / zoom];
     };
-    this.canvas.addEventListener("pointerdown", (e) => {
+    // The canvas's pointer and wheel events are taken at the window's capture phase, before anything
+    // else sees them: the Vue node renderer hands the wheel and middle-button drags to the graph from a
+    // capturing listener on its node layer, and here they zoom and pan the canvas instead. A handler that
+    // stops an event's propagation keeps it from the graph and the node.
+    this.unlisten = [];
+    const own = (type, listener, options = {}) => {
+      const filtered = (e) => { if (e.target === this.canvas) listener(e); };
+      window.addEventListener(type, filtered, { capture: true, ...options });
+      this.unlisten.push(() => window.removeEventListener(type, filtered, { capture: true }));
+    };
+    own("pointerdown", (e) => {
       this.keys.focus({ preventScroll: true });
       this.canvas.setPointerCapture(e.pointerId);
       handlers.down(e, at(e));
     });
-    this.canvas.addEventListener("pointermove", (e) => handlers.move(e, at(e)));
-    this.canvas.addEventListener("pointerup", (e) => handlers.up(e));
-    // Right click deletes a pair here, so neither the browser's nor the node's context menu opens.
-    this.canvas.addEventListener("contextmenu", (e) => {
-      e.preventDefault();
-      e.stopPropagation();
-    });
+    own("pointermove", (e) => handlers.move(e, at(e)));
+    own("pointerup", (e) => handlers.up(e));
+    own("wheel", (e) => handlers.wheel(e, at(e)), { passive: false });
+    this.canvas.addEventListener("pointerleave", () => handlers.leave());
+    // Right click deletes a pair here, so neither the browser's nor the node's context menu opens; a
+    // middle click pans, so it neither pastes (X11) nor scrolls.
+    for (const type of ["contextmenu", "auxclick"]) {
+      this.canvas.addEventListener(type, (e) => {
+        e.preventDefault();
+        e.stopPropagation();
+      });
+    }
     // Keys go to an invisible input focused by clicks on the canvas: ComfyUI's graph undo and
     // litegraph's shortcuts leave keys typed into inputs alone, so Ctrl+Z undoes the canvas, not the graph.
     this.keys = document.createElement("input");
@@ -111,21 +146,53 @@ export class EditorView {
       e.stopPropagation(); // typing here is text, not graph shortcuts
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) handlers.applyText(this.jsonView.value);
     });
-    this.status = document.createElement("div");
-    this.status.style.cssText = "min-height:14px;opacity:0.8";
-    root.append(bar, this.canvas, this.jsonView, this.status, this.keys);
+    // One line: what the points need or what is wrong with them, a notice with its action (an image
+    // change that rescaled the points: Undo), and the image pixel under the cursor with the zoom.
+    const line = document.createElement("div");
+    line.style.cssText = "display:flex;gap:8px;align-items:center;min-height:16px;white-space:nowrap";
+    this.status = document.createElement("span");
+    this.status.className = "drag-status";
+    this.status.style.cssText = "flex:1;overflow:hidden;text-overflow:ellipsis;opacity:0.85";
+    this.notice = document.createElement("span");
+    this.notice.className = "drag-notice";
+    this.notice.style.cssText = `display:none;color:${WARNING_COLOUR}`;
+    this.noticeText = document.createElement("span");
+    this.noticeButton = button(this.notice, "Undo", "");
+    this.noticeButton.style.marginLeft = "4px";
+    this.notice.prepend(this.noticeText);
+    this.readout = document.createElement("span");
+    this.readout.className = "drag-readout";
+    this.readout.style.cssText = "opacity:0.7;font-variant-numeric:tabular-nums";
+    line.append(this.status, this.notice, this.readout);
+    root.append(bar, this.canvas, this.jsonView, line, this.keys);
     return root;
   }
 
-  /** Show which buttons are on: {mode, preview, fill, json}. */
-  showToggles({ mode, preview, fill, json }) {
+  /** Show which buttons are on: {mode, preview, fill, json}, and the brush size (image pixels). */
+  showToggles({ mode, preview, fill, json, brush }) {
     for (const name of ["points", "paint", "erase"]) this.buttons[name].style.background = name === mode ? ACTIVE : IDLE;
     this.buttons.preview.style.background = preview ? ACTIVE : IDLE;
     this.buttons.fill.style.background = fill ? ACTIVE : IDLE;
     this.buttons.fill.disabled = !preview;
     this.buttons.json.style.background = json ? ACTIVE : IDLE;
     this.jsonView.style.display = json ? "block" : "none";
-    this.canvas.style.cursor = mode === "points" ? "crosshair" : "cell";
+    this.brushSize.value = String(brush);
+    this.brushReadout.textContent = `${brush} px`;
+  }
+
+  /** The status line: `text` (in the warning colour when `warning`), and `notice` {text, label, action}
+   * (a message with a button that runs handlers.action(action)) or null. */
+  showStatus(text, warning, notice) {
+    if (this.status.textContent !== text) { // called on every frame: leave the DOM alone when nothing changed
+      this.status.textContent = text;
+      this.status.title = text;
+    }
+    this.status.style.color = warning ? WARNING_COLOUR : "";
+    this.notice.style.display = notice ? "inline" : "none";
+    if (!notice) return;
+    this.noticeText.textContent = notice.text;
+    this.noticeButton.textContent = notice.label;
+    this.noticeButton.dataset.action = notice.action;
   }
 
   /** Whether the JSON text is open and not being typed in (so that it may be rewritten). */
@@ -133,10 +200,21 @@ export class EditorView {
     return this.jsonView.style.display !== "none" && document.activeElement !== this.jsonView;
   }
 
-  /** The image's placement on the canvas (image pixels -> CSS pixels). */
-  placement(width, height) {
-    const rect = this.canvas.getBoundingClientRect();
-    return fitView(width, height, rect.width || 1, rect.height || 1);
+  /** The canvas's size in layout pixels. */
+  get size() {
+    return [this.canvas.clientWidth || 1, this.canvas.clientHeight || 1];
+  }
+
+  /** The image's placement on the canvas through `camera` (image pixels -> canvas layout pixels). */
+  placement(width, height, camera) {
+    return cameraView(width, height, ...this.size, camera);
+  }
+
+  /** The badge radius of the marks for a `width` x `height` image (canvas pixels): it follows the size
+   * the image is fitted to, not the canvas's zoom, so zooming in gives room between the marks. */
+  markRadius(width, height) {
+    const { scale } = fitView(width, height, ...this.size);
+    return markRadius(width * scale, height * scale);
   }
 
   requestDraw() {
@@ -146,6 +224,8 @@ export class EditorView {
     });
   }
 
+  /** Size the backing store to the device pixels the canvas covers now (its layout size times the graph's
+   * zoom and the device pixel ratio); returns canvas pixels per layout pixel. */
   _fitBackingStore() {
     const rect = this.canvas.getBoundingClientRect();
     const ratio = window.devicePixelRatio || 1;
@@ -154,7 +234,7 @@ export class EditorView {
       this.canvas.width = w;
       this.canvas.height = h;
     }
-    this.requestDraw();
+    return w / this.size[0];
   }
 
   _overlayFor({ key, mask }, width, height) {
@@ -173,66 +253,115 @@ export class EditorView {
   }
 
   draw() {
-    const rect = this.canvas.getBoundingClientRect();
-    const ratio = this.canvas.width / Math.max(1, rect.width);
+    const ratio = this._fitBackingStore();
+    const [cw, ch] = this.size;
     const ctx = this.canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, rect.width, rect.height);
+    ctx.clearRect(0, 0, cw, ch);
     const scene = this.scene();
     if (!scene.image) {
       ctx.fillStyle = "#888";
+      ctx.font = "12px sans-serif";
       ctx.fillText(scene.message || "", 8, 20);
       return;
     }
-    const view = this.placement(scene.width, scene.height);
+    const view = this.placement(scene.width, scene.height, scene.camera);
     const [x0, y0] = toCanvas(view, [0, 0]);
     const size = [scene.width * view.scale, scene.height * view.scale];
+    ctx.imageSmoothingEnabled = scene.smooth;
     ctx.drawImage(scene.image, x0, y0, ...size);
     if (scene.overlay) ctx.drawImage(this._overlayFor(scene.overlay, scene.width, scene.height), x0, y0, ...size); // darkens what may not change
-    scene.pairs.forEach((pair, i) => this._drawPair(ctx, view, pair, i + 1));
+    ctx.imageSmoothingEnabled = true;
+    const r = this.markRadius(scene.width, scene.height);
+    scene.pairs.forEach((pair, i) => this._drawPair(ctx, view, pair, i + 1, r, scene.warned.has(i)));
+    if (scene.brush) this._drawBrush(ctx, scene.brush);
   }
 
-  _drawPair(ctx, view, pair, number) {
+  _drawPair(ctx, view, pair, number, r, warned) {
     const h = toCanvas(view, pair.handle);
-    if (pair.target) {
-      const t = toCanvas(view, pair.target);
-      const angle = Math.atan2(t[1] - h[1], t[0] - h[0]);
-      const tip = [t[0] - MARKER_RADIUS * Math.cos(angle), t[1] - MARKER_RADIUS * Math.sin(angle)]; // at the marker's edge
+    const t = pair.target ? toCanvas(view, pair.target) : null;
+    const marks = pairMarks(h, t, r);
+    const handleColour = warned ? WARNING_COLOUR : HANDLE_COLOUR;
+    if (marks.arrow) {
+      const { from, to, head } = marks.arrow;
+      const angle = Math.atan2(to[1] - from[1], to[0] - from[0]);
       ctx.strokeStyle = "#fff";
-      ctx.lineWidth = 2;
+      ctx.lineWidth = Math.max(1.5, 0.25 * r);
+      ctx.lineCap = "round";
       ctx.beginPath();
-      ctx.moveTo(...h);
-      ctx.lineTo(...tip);
+      ctx.moveTo(...from);
+      ctx.lineTo(...to);
       for (const side of [-1, 1]) {
-        ctx.moveTo(...tip);
-        ctx.lineTo(tip[0] - 9 * Math.cos(angle + side * 0.45), tip[1] - 9 * Math.sin(angle + side * 0.45));
+        ctx.moveTo(...to);
+        ctx.lineTo(to[0] - head * Math.cos(angle + side * 0.45), to[1] - head * Math.sin(angle + side * 0.45));
       }
       ctx.stroke();
-      this._marker(ctx, t, TARGET_COLOUR, number);
     }
-    this._marker(ctx, h, HANDLE_COLOUR, number);
+    if (warned) {
+      // A dashed ring around the handle, wide enough to see past the dot at any zoom.
+      ctx.strokeStyle = WARNING_COLOUR;
+      ctx.lineWidth = Math.max(1.5, 0.2 * r);
+      ctx.setLineDash([0.5 * r, 0.35 * r]);
+      ctx.beginPath();
+      ctx.arc(...h, 1.6 * marks.dot + 0.3 * r, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    // The target's dot on top: where the content goes is what a short drag must not hide.
+    this._dot(ctx, h, marks.dot, handleColour);
+    if (t) this._dot(ctx, t, marks.dot, TARGET_COLOUR);
+    this._badge(ctx, marks.handleBadge, r, handleColour, warned ? "#000" : "#fff", number);
+    if (t) this._badge(ctx, marks.targetBadge, r, TARGET_COLOUR, "#fff", number);
   }
 
-  _marker(ctx, [x, y], colour, number) {
+  _dot(ctx, [x, y], radius, colour) {
     ctx.fillStyle = colour;
     ctx.strokeStyle = "#fff";
-    ctx.lineWidth = 1.5;
+    ctx.lineWidth = Math.max(1, 0.35 * radius);
     ctx.beginPath();
-    ctx.arc(x, y, MARKER_RADIUS, 0, 2 * Math.PI);
+    ctx.arc(x, y, radius, 0, 2 * Math.PI);
     ctx.fill();
     ctx.stroke();
-    ctx.fillStyle = "#fff";
-    ctx.font = "bold 10px sans-serif";
+  }
+
+  /** A numbered badge of radius `r`; the text shrinks to fit, so that two or three digits stay inside. */
+  _badge(ctx, [x, y], r, colour, ink, label) {
+    ctx.fillStyle = colour;
+    ctx.strokeStyle = "rgba(0,0,0,0.6)";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+    const text = String(label);
+    let font = 1.15 * r;
+    ctx.font = `bold ${font}px sans-serif`;
+    const width = ctx.measureText(text).width;
+    if (width > 1.6 * r) {
+      font *= (1.6 * r) / width;
+      ctx.font = `bold ${font}px sans-serif`;
+    }
+    ctx.fillStyle = ink;
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
-    ctx.fillText(String(number), x, y + 0.5);
+    ctx.fillText(text, x, y + 0.05 * font);
+  }
+
+  /** The brush's footprint at its true size: a light ring on a dark one, seen on any image. */
+  _drawBrush(ctx, { at, radius }) {
+    for (const [colour, width] of [["rgba(0,0,0,0.8)", 3], ["#fff", 1.5]]) {
+      ctx.strokeStyle = colour;
+      ctx.lineWidth = width;
+      ctx.beginPath();
+      ctx.arc(...at, Math.max(1, radius), 0, 2 * Math.PI);
+      ctx.stroke();
+    }
   }
 
   destroy() {
+    for (const stop of this.unlisten) stop();
     this.resize.disconnect();
     if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
   }
 }
-
-export { MARKER_RADIUS };

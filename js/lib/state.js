@@ -28,12 +28,12 @@ export class EditorState {
   }
 
   _snapshot() {
-    return { pairs: this.pairs.map((p) => ({ handle: [...p.handle], target: p.target ? [...p.target] : null })), edits: this.edits.slice() };
+    const pairs = this.pairs.map((p) => ({ handle: [...p.handle], target: p.target ? [...p.target] : null }));
+    return { width: this.width, height: this.height, pairs, edits: this.edits.slice() };
   }
 
   _restore(snapshot) {
-    this.pairs = snapshot.pairs;
-    this.edits = snapshot.edits;
+    ({ width: this.width, height: this.height, pairs: this.pairs, edits: this.edits } = snapshot);
   }
 
   /** Remember the current document so that the next change can be undone. */
@@ -117,6 +117,14 @@ export class EditorState {
     this.edits = new Uint8Array(this.width * this.height);
   }
 
+  /** Rescale the document to an image of another size (see resized), as one undoable step: undo gives
+   * back the points and the mask edits at the old size. */
+  rescale(width, height) {
+    const out = this.resized(width, height);
+    this.record();
+    ({ width: this.width, height: this.height, pairs: this.pairs, edits: this.edits } = out);
+  }
+
   /** The same document for an image of another size: points scaled, mask edits resampled (nearest). */
   resized(width, height) {
     const out = new EditorState(width, height);
@@ -161,12 +169,18 @@ export class EditorState {
     if (!Array.isArray(doc)) this.edits = incoming.edits;
   }
 
-  toJSON() {
+  /** The pairs as the document stores them (and the node gets them): coordinates rounded to 0.01 pixel,
+   * [{handle: [x, y], target: [x, y] | null}]. */
+  storedPairs() {
     const round = (p) => [Math.round(p[0] * 100) / 100, Math.round(p[1] * 100) / 100];
+    return this.pairs.map((p) => ({ handle: round(p.handle), target: p.target ? round(p.target) : null }));
+  }
+
+  toJSON() {
     const doc = {
       width: this.width,
       height: this.height,
-      pairs: this.pairs.map((p) => (p.target ? { handle: round(p.handle), target: round(p.target) } : { handle: round(p.handle) })),
+      pairs: this.storedPairs().map((p) => (p.target ? p : { handle: p.handle })),
     };
     if (hasEdits(this.edits)) doc.mask = { runs: encodeRuns(this.edits) };
     return doc;

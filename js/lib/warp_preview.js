@@ -67,11 +67,14 @@ export function latentSize(width, height) {
  * `pairs`: [{handle: [x, y], target: [x, y]}] in image pixels of a width x height image.
  */
 export function pointsToLatent(pairs, width, height) {
-  const halfW = Math.floor(0.5 * width);
-  const halfH = Math.floor(0.5 * height);
-  const convert = ([x, y]) => [roundHalfEven(f((y / height) * halfH)) / 4, roundHalfEven(f((x / width) * halfW)) / 4];
   const complete = pairs.filter((p) => p.handle && p.target);
+  const convert = (point) => pointToLatent(point, width, height);
   return { handles: complete.map((p) => convert(p.handle)), targets: complete.map((p) => convert(p.target)) };
+}
+
+/** One image point [x, y] of a width x height image as latent (y, x), mapped as pointsToLatent maps it. */
+export function pointToLatent([x, y], width, height) {
+  return [roundHalfEven(f((y / height) * Math.floor(0.5 * height))) / 4, roundHalfEven(f((x / width) * Math.floor(0.5 * width))) / 4];
 }
 
 function nearestIndex(dst, inSize, outSize) {
@@ -137,6 +140,27 @@ export function maskCircle(region, lh, lw) {
   return { cy, cx, r: norm2(f(f(cy - y0) + CIRCLE_EPS), f(f(cx - x0) + CIRCLE_EPS)) };
 }
 
+/** The circle FastDragWarp needs for an image-resolution mask (as maskToLatent takes it; null = the
+ * whole image): the circle through the corners of the latent region's bounding box, or null when the
+ * region is empty. */
+export function latentCircle(mask, width, height) {
+  const [lh, lw] = latentSize(width, height);
+  return maskCircle(maskToLatent(mask, width, height), lh, lw);
+}
+
+/** The handles' (latent (y, x)) offsets from the circle's centre and their distances to it, in float32
+ * as the node computes them: {oay, oax, distance}. */
+function handleOffsets(circle, handles) {
+  const oay = handles.map(([hy]) => f(hy - circle.cy));
+  const oax = handles.map(([, hx]) => f(hx - circle.cx));
+  return { oay, oax, distance: handles.map((_, d) => norm2(oay[d], oax[d])) };
+}
+
+/** The indices of the handles (latent (y, x)) that lie outside the circle, which FastDragWarp refuses. */
+export function handlesOutside(circle, handles) {
+  return handleOffsets(circle, handles).distance.flatMap((distance, d) => (distance > circle.r ? [d] : []));
+}
+
 /**
  * FastDragWarp's source map on the latent grid: src[i] is the flat index of the latent pixel whose value
  * lands on pixel i, or -1 for a hole (a region pixel nothing was written to). Region pixels are cleared,
@@ -148,9 +172,7 @@ export function relocationMap(region, lh, lw, handles, targets, aggregation = "i
   const circle = maskCircle(region, lh, lw);
   if (!circle) return { error: "the mask is empty at latent resolution" };
   const k = handles.length;
-  const oay = handles.map(([hy]) => f(hy - circle.cy));
-  const oax = handles.map(([, hx]) => f(hx - circle.cx));
-  const doa = handles.map((_, d) => norm2(oay[d], oax[d]));
+  const { oay, oax, distance: doa } = handleOffsets(circle, handles);
   const outside = doa.findIndex((distance) => distance > circle.r);
   if (outside >= 0) return { error: `the handle of pair ${outside + 1} lies outside the circle around the mask's bounding box`, pair: outside };
   const dragY = handles.map(([hy], d) => f(targets[d][0] - hy));

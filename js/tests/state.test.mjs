@@ -80,6 +80,26 @@ test("a new image size rescales points and mask edits", () => {
   assert.equal(r.edits[199], 0);
 });
 
+test("rescaling to another image size is one undoable step: undo gives back the points and the mask at the old size", () => {
+  const s = new EditorState(100, 50);
+  s.addPoint([10, 10]);
+  s.addPoint([50, 25]);
+  s.addPoint([90, 40]);
+  s.stroke([20, 20], [30, 20], 4, PAINTED);
+  const before = s.toJSON();
+  const expected = s.resized(50, 100).toJSON();
+  s.rescale(50, 100);
+  assert.deepEqual(s.toJSON(), expected);
+  assert.deepEqual([s.width, s.height, s.edits.length], [50, 100, 5000]);
+  assert.deepEqual(s.pairs[0], { handle: [5, 20], target: [25, 50] });
+  assert.ok(s.undo());
+  assert.deepEqual(s.toJSON(), before);
+  assert.equal(s.edits.length, 5000);
+  assert.ok(s.redo());
+  assert.deepEqual([s.width, s.height], [50, 100]);
+  assert.deepEqual(s.storedPairs()[1], { handle: [45, 80], target: null });
+});
+
 test("a typed or pasted document replaces the pairs in one undoable step", () => {
   const s = new EditorState(100, 80);
   s.addPoint([10, 10]);

@@ -1,10 +1,11 @@
 // Browser test of the points editor canvas against a running ComfyUI with this pack (real frontend).
 // Usage: node tests/browser/points_editor.mjs SERVER_URL IMAGE_NAME ARTIFACTS_DIR [litegraph|vue]
-// IMAGE_NAME is a 256x192 image in ComfyUI's input folder, and ALPHA_NAME (IMAGE_NAME with "_alpha"
-// before ".png") the same size with transparency, whose LoadImage MASK is connected at the end; the last
-// argument picks the node renderer (the classic litegraph canvas, or the frontend's Vue-rendered
-// "Nodes 2.0"). Exits non-zero on the first failed check; screenshots go to ARTIFACTS_DIR. Each queued
-// prompt is followed by the id that /prompt returned for it, never by "the latest" history entry.
+// IMAGE_NAME is a 256x192 image in ComfyUI's input folder; beside it, with "_alpha" before ".png", the
+// same size with transparency, whose LoadImage MASK is connected later, and with "_portrait", the
+// same content at 192x256, picked to check the rescale notice. The last argument picks the node renderer
+// (the classic litegraph canvas, or the frontend's Vue-rendered "Nodes 2.0"). Exits non-zero on the
+// first failed check; screenshots go to ARTIFACTS_DIR. Each queued prompt is followed by the id that
+// /prompt returned for it, never by "the latest" history entry.
 // Run by tests/integration/test_points_editor_browser.py.
 
 import assert from "node:assert/strict";
@@ -12,6 +13,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 import { chromium } from "playwright-core";
+
+import { pairMarks } from "../../js/lib/marks.js";
+import { handlesOutside, latentCircle, pointToLatent } from "../../js/lib/warp_preview.js";
 
 const [url, imageName, artifacts, renderer = "litegraph"] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
@@ -21,23 +25,57 @@ const errors = [];
 // Errors thrown by this pack's frontend code (the frontend's own occasional errors are not ours to test).
 page.on("pageerror", (e) => { if (/drag_points_editor|\/lib\/(state|mask|geometry|warp_preview)\.js/.test(e.stack ?? "")) errors.push(`${e}\n${e.stack}`); });
 
-async function shot(name) {
-  const box = await page.evaluate(() => {
-    const r = window.__dragEditorNode.dragEditor.canvas.getBoundingClientRect();
+/** A screenshot of the canvas, or with `whole` of the whole editor (toolbar and status line too). */
+async function shot(name, whole = false) {
+  const box = await page.evaluate((all) => {
+    const editor = window.__dragEditorNode.dragEditor;
+    const r = (all ? editor.element : editor.canvas).getBoundingClientRect();
     return { x: r.x, y: r.y, width: r.width, height: r.height };
-  });
+  }, whole);
   await page.screenshot({ path: join(artifacts, `${name}.png`), clip: box });
 }
 
 /** Page coordinates of image point [x, y] on the editor's canvas. */
 async function at(point) {
+  return page.evaluate((p) => window.__dragEditorNode.dragEditor.clientPoint(p), point);
+}
+
+/** Canvas (layout) coordinates of image point [x, y], with the badge radius of the marks. */
+async function onCanvas(point) {
   return page.evaluate(([x, y]) => {
     const editor = window.__dragEditorNode.dragEditor;
-    const r = editor.canvas.getBoundingClientRect();
     const view = editor.placement();
-    return [r.x + x * view.scale + view.offsetX, r.y + y * view.scale + view.offsetY];
+    return { point: [x * view.scale + view.offsetX, y * view.scale + view.offsetY], radius: editor.view.markRadius(editor.state.width, editor.state.height) };
   }, point);
 }
+
+/** The colour [r, g, b] the editor's canvas shows at canvas (layout) point [x, y]. */
+async function pixel(point) {
+  return page.evaluate(([x, y]) => {
+    const canvas = window.__dragEditorNode.dragEditor.canvas;
+    const k = canvas.width / canvas.clientWidth;
+    return Array.from(canvas.getContext("2d").getImageData(Math.floor(x * k), Math.floor(y * k), 1, 1).data.slice(0, 3));
+  }, point);
+}
+
+const WARNING = [0xff, 0xb2, 0x24];
+const HANDLE = [0xe5, 0x48, 0x4d];
+const TARGET = [0x3e, 0x9b, 0xff];
+const like = (colour, expected, tolerance = 40) => colour.every((c, i) => Math.abs(c - expected[i]) <= tolerance);
+
+const statusOf = () => page.evaluate(() => {
+  const editor = window.__dragEditorNode.dragEditor;
+  const notice = editor.element.querySelector(".drag-notice");
+  return {
+    line: editor.status.textContent,
+    notice: getComputedStyle(notice).display === "none" ? null : [notice.firstChild.textContent, notice.querySelector("button").textContent],
+    readout: editor.element.querySelector(".drag-readout").textContent,
+    brush: editor.element.querySelector(".drag-brush-size").textContent,
+  };
+});
+
+/** Wait for the next two frames, so that what was asked to be drawn has been drawn. */
+const drawn = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
 
 async function click(point, button = "left") {
   const [x, y] = await at(point);
@@ -121,7 +159,7 @@ async function main() {
   // A fresh ComfyUI user gets the template browser and then the default workflow; skip both.
   await fetch(`${url}/settings/Comfy.TutorialCompleted`, { method: "POST", body: "true" });
   await fetch(`${url}/settings/Comfy.VueNodes.Enabled`, { method: "POST", body: String(renderer === "vue") });
-  await page.goto(url);
+  await page.goto(url, { timeout: 180000 }); // the first load on a busy CPU machine can take minutes
   await page.waitForFunction(() => window.app?.graph && window.LiteGraph, null, { timeout: 90000 });
   await page.waitForTimeout(1500); // let the startup workflow finish loading before replacing it
 
@@ -185,9 +223,16 @@ async function main() {
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(artifacts, "0_graph.png") });
 
+  // The status says at once what the points still need.
+  assert.match((await statusOf()).line, /^no pairs yet: click the content to move, then where it goes$/);
+
   // Two pairs by mouse, move one target, delete the other pair (right click on its handle).
   await click([80, 90]);
+  await drawn();
+  assert.equal((await statusOf()).line, "missing the target for pair 1: click where it goes");
   await click([120, 95]);
+  await drawn();
+  assert.equal((await statusOf()).line, "1 pair ready");
   await click([180, 60]);
   await click([170, 120]);
   let doc = await documentOf();
@@ -200,14 +245,53 @@ async function main() {
   assert.equal(doc.pairs.length, 1, JSON.stringify(doc));
   assert.ok(close(doc.pairs[0].target[0], 130) && close(doc.pairs[0].target[1], 100), JSON.stringify(doc));
 
-  // Paint the editable region with a wide brush.
+  // The brush: its mode and size are set on the toolbar, shown as a number, and kept in the node's
+  // properties, so that the graph's undo (which rebuilds the node) keeps them.
+  await page.click(".drag-points-editor [data-action=paint]");
   await page.evaluate(() => {
-    const editor = window.__dragEditorNode.dragEditor;
-    editor.setMode("paint");
-    editor.brush = 40;
+    const slider = window.__dragEditorNode.dragEditor.view.brushSize;
+    slider.value = "40";
+    slider.dispatchEvent(new Event("input"));
   });
+  assert.equal((await statusOf()).brush, "40 px");
+  assert.deepEqual(await page.evaluate(() => { const { editor_mode, brush_size } = window.__dragEditorNode.properties; return { editor_mode, brush_size }; }), { editor_mode: "paint", brush_size: 40 });
+  const beforeGraphUndo = await documentOf();
+  await page.evaluate(async () => {
+    const { app } = window;
+    const tracker = app.extensionManager.workflow.activeWorkflow.changeTracker;
+    const load = app.graph._nodes.find((n) => n.type === "LoadImage");
+    tracker.checkState();
+    window.__dragTestPos = [...load.pos];
+    load.pos = [load.pos[0] + 40, load.pos[1] + 30];
+    tracker.checkState();
+    await app.extensionManager.command.execute("Comfy.Undo");
+  });
+  await page.waitForFunction(() => {
+    const pos = window.app.graph._nodes.find((n) => n.type === "LoadImage")?.pos;
+    return pos?.[0] === window.__dragTestPos[0] && pos[1] === window.__dragTestPos[1];
+  }, null, { timeout: 30000 }); // the graph's undo undid the node move
+  await page.evaluate(() => { window.__dragEditorNode = window.app.graph._nodes.find((n) => n.type === "DragPointsEditor"); });
+  await page.waitForFunction(() => window.__dragEditorNode.dragEditor?.image?.img.naturalWidth === 256, null, { timeout: 30000 });
+  assert.ok((await shownWidgets()).canvas, "after the graph's undo the rebuilt node's canvas is the one shown");
+  assert.deepEqual(await page.evaluate(() => ({ mode: window.__dragEditorNode.dragEditor.mode, brush: window.__dragEditorNode.dragEditor.brush })), { mode: "paint", brush: 40 }, "the graph's undo keeps the brush");
+  assert.equal((await statusOf()).brush, "40 px");
+  assert.deepEqual(await documentOf(), beforeGraphUndo);
+
+  // The brush's circle follows the pointer at its true size (40 image pixels across), over the orange block.
+  const [hx, hy] = await at([110, 95]);
+  await page.mouse.move(hx, hy);
+  await drawn();
+  const brushCentre = (await onCanvas([110, 95])).point;
+  const brushRadius = (await onCanvas([130, 95])).point[0] - brushCentre[0];
+  const ring = [];
+  for (let dx = -3; dx <= 3; dx++) ring.push(await pixel([brushCentre[0] + brushRadius + dx, brushCentre[1]]));
+  assert.ok(ring.some((c) => c.every((v) => v > 180)) && ring.some((c) => c.every((v) => v < 110)), `the brush ring at radius 20 image pixels: ${JSON.stringify(ring)}`);
+  assert.ok(like(await pixel([brushCentre[0] + brushRadius - 8, brushCentre[1]]), [200, 120, 40], 12), "inside the ring the image shows");
+  await shot("1a_brush_cursor", true);
+
+  // Paint the editable region with the wide brush.
   for (const y of [70, 100, 130]) await drag([40, y], [170, y]);
-  await page.evaluate(() => window.__dragEditorNode.dragEditor.setMode("points"));
+  await page.click(".drag-points-editor [data-action=points]");
   doc = await documentOf();
   assert.ok(doc.mask?.runs?.length > 0, "the painting is stored with the points");
   const shown = await page.evaluate(() => Array.from(window.__dragEditorNode.dragEditor.shownMask()));
@@ -215,6 +299,29 @@ async function main() {
   assert.equal(shown[100 * 256 + 100], 1);
   assert.equal(shown[10 * 256 + 10], 0);
   await shot("1_points_and_mask");
+
+  // Before any run, a handle outside the painted region, or outside the circle FastDragWarp needs (around
+  // the latent mask's bounding box), is drawn in a warning style and named in the status line at once.
+  const circle = latentCircle(Uint8Array.from(shown), 256, 192);
+  const outside = (point) => handlesOutside(circle, [pointToLatent(point, 256, 192)]).length > 0;
+  const [inCircle, beyond] = [[104, 172], [250, 20]];
+  assert.ok(!outside(inCircle) && !shown[172 * 256 + 104] && outside(beyond) && outside([80, 90]) === false, "the test's own points are where it means them");
+  await click(inCircle);
+  await drawn();
+  assert.equal((await statusOf()).line, "missing the target for pair 2: click where it goes · pair 2: its handle is outside the painted region (in the darkened part), so its content will not move");
+  const warned = async (point) => like(await pixel((await onCanvas(point)).point), WARNING);
+  assert.ok(await warned(inCircle), "a handle outside the region is drawn in the warning colour");
+  assert.ok(like(await pixel((await onCanvas([80, 90])).point), HANDLE), "a good handle keeps its colour");
+  await click([150, 172]);
+  await click(beyond);
+  await drawn();
+  assert.equal((await statusOf()).line, "missing the target for pair 3: click where it goes · pair 3: its handle is outside FastDragWarp's circle around the mask: extend the mask, or FastDragWarp refuses it (and 1 more warning)");
+  assert.ok(await warned(beyond) && await warned(inCircle));
+  await shot("1c_warnings", true);
+  for (let i = 0; i < 3; i++) await page.keyboard.press("Control+z");
+  assert.deepEqual(await documentOf(), doc);
+  await drawn();
+  assert.equal((await statusOf()).line, "1 pair ready");
 
   // Undo the last stroke and redo it.
   await page.keyboard.press("Control+z");
@@ -274,6 +381,32 @@ async function main() {
   assert.equal((await shownWidgets()).textBoxes, 0, "after loading a workflow the points text box stays hidden");
   await shot("2_reloaded");
 
+  // Another image of another size: the points and the mask are rescaled as one undoable step, and the
+  // status says so with an Undo button; undoing gives them back at the old size, named as such.
+  const pickImage = (name) => page.evaluate((file) => {
+    const widget = window.app.graph._nodes.find((n) => n.type === "LoadImage").widgets.find((w) => w.name === "image");
+    widget.value = file;
+    widget.callback?.(file);
+  }, name);
+  await pickImage(imageName.replace(/\.png$/, "_portrait.png"));
+  await page.waitForFunction(() => window.__dragEditorNode.dragEditor.image?.img.naturalWidth === 192, null, { timeout: 30000 });
+  await drawn();
+  const rescaled = await documentOf();
+  assert.deepEqual([rescaled.width, rescaled.height], [192, 256]);
+  assert.ok(close(rescaled.pairs[0].handle[0], doc.pairs[0].handle[0] * 0.75, 0.01) && close(rescaled.pairs[0].handle[1], doc.pairs[0].handle[1] * 4 / 3, 0.01), JSON.stringify(rescaled));
+  assert.ok(rescaled.mask.runs.length > 0);
+  assert.deepEqual((await statusOf()).notice, ["points rescaled from 256×192 to 192×256", "Undo"]);
+  await shot("2b_rescaled_notice", true);
+  await page.click(".drag-notice button");
+  await drawn();
+  assert.deepEqual(await documentOf(), doc, "Undo gives back the points and the mask at the old size");
+  assert.deepEqual((await statusOf()).notice, ["the points are for 256×192, the image is 192×256", "Rescale"]);
+  await pickImage(imageName);
+  await page.waitForFunction(() => window.__dragEditorNode.dragEditor.image?.img.naturalWidth === 256, null, { timeout: 30000 });
+  await drawn();
+  assert.deepEqual(await documentOf(), doc, "back on an image of the document's size nothing is rescaled");
+  assert.equal((await statusOf()).notice, null);
+
   // Queue: the MASK output is exactly what is shown, and the points reach FastDragWarp.
   const first = await run();
   assert.equal(first.status.status_str, "success", JSON.stringify(first.status));
@@ -301,7 +434,7 @@ async function main() {
   assert.deepEqual(await imageOf(third, "editor_mask"), base, "the connected mask is shown as it is output");
   assert.equal(base[100 * 256 + 100], 1);
   assert.equal(base[20 * 256 + 20], 0);
-  await page.evaluate(() => { const e = window.__dragEditorNode.dragEditor; e.setMode("erase"); e.brush = 30; });
+  await page.evaluate(() => { const e = window.__dragEditorNode.dragEditor; e.setMode("erase"); e.setBrush(30); });
   await drag([150, 80], [190, 80]);
   await page.evaluate(() => window.__dragEditorNode.dragEditor.setMode("points"));
   const refined = await page.evaluate(() => Array.from(window.__dragEditorNode.dragEditor.shownMask()));
@@ -315,8 +448,8 @@ async function main() {
   // latent pixel: its holes are the holes FastDragWarp output for the same points and mask.
   await page.evaluate(() => document.querySelector("[data-action=preview]").click());
   await page.waitForTimeout(300);
-  const status = await page.evaluate(() => window.__dragEditorNode.dragEditor.status.textContent);
-  assert.match(status, /^preview: \d+ ms$/);
+  const status = (await statusOf()).line;
+  assert.match(status, /^1 pair ready · preview: \d+ ms$/);
   const previewHoles = () => page.evaluate(() => {
     const { src, lh, lw } = window.__dragEditorNode.dragEditor.previewCache.result;
     return Array.from({ length: 256 * 192 }, (_, i) => {
@@ -351,6 +484,93 @@ async function main() {
   await page.waitForTimeout(300);
   await shot("3b_preview_filled");
 
+  // Readable marks: twelve pairs with drags of two pixels. Each point is a dot with its number in a badge
+  // beside it, clear of the arrow, so that even these drags show their direction and two digits fit.
+  await page.evaluate(() => {
+    document.querySelector("[data-action=preview]").click();
+    const editor = window.__dragEditorNode.dragEditor;
+    editor.change(() => {
+      editor.state.clearPoints();
+      for (let i = 0; i < 12; i++) {
+        const [x, y] = [40 + (i % 4) * 55, 40 + Math.floor(i / 4) * 55];
+        editor.state.addPoint([x, y]);
+        editor.state.addPoint([x + 2, y + 1]);
+      }
+    });
+  });
+  await drawn();
+  await shot("5_marks_twelve_short_drags", true);
+  for (const [handle, target] of [[[40, 40], [42, 41]], [[205, 150], [207, 151]]]) {
+    const { point: h, radius } = await onCanvas(handle);
+    const { point: t } = await onCanvas(target);
+    const marks = pairMarks(h, t, radius);
+    const length = Math.hypot(marks.arrow.to[0] - h[0], marks.arrow.to[1] - h[1]);
+    const u = [(marks.arrow.to[0] - h[0]) / length, (marks.arrow.to[1] - h[1]) / length];
+    assert.ok(like(await pixel(t), TARGET), "the target's dot shows");
+    const handleColour = await pixel([h[0] - u[0] * 0.6 * marks.dot, h[1] - u[1] * 0.6 * marks.dot]); // the side the target's dot leaves free
+    assert.ok(like(handleColour, HANDLE) || like(handleColour, WARNING), `the handle's dot shows: ${handleColour}`);
+    const shaft = await pixel([marks.arrow.to[0] - u[0] * 0.3 * marks.arrow.head, marks.arrow.to[1] - u[1] * 0.3 * marks.arrow.head]);
+    assert.ok(shaft.every((v) => v > 170), `the arrow of a 2-pixel drag shows past the target's dot: ${shaft}`);
+    for (const side of [-0.85, 0.85]) {
+      assert.ok(like(await pixel([marks.targetBadge[0] + side * radius, marks.targetBadge[1]]), TARGET, 30), "the number stays inside its badge");
+    }
+  }
+  const bigRadius = (await onCanvas([0, 0])).radius;
+
+  // Zoom (wheel) and pan (middle drag) inside the canvas, with the image pixel under the pointer shown;
+  // the graph neither zooms nor pans, and a click lands on the pixel shown.
+  const graphView = () => page.evaluate(() => JSON.stringify([window.app.canvas.ds.scale, [...window.app.canvas.ds.offset]]));
+  const graphBefore = await graphView();
+  const aim = [100.5, 80.5];
+  const [ax, ay] = await at(aim);
+  await page.mouse.move(ax, ay);
+  assert.equal((await statusOf()).readout, "x 100, y 80");
+  await page.mouse.wheel(0, -600);
+  await drawn();
+  assert.equal((await statusOf()).readout, "x 100, y 80 · 332%", "the pixel under the pointer stays under it");
+  const [zx, zy] = await at(aim);
+  await page.mouse.down({ button: "middle" });
+  await page.mouse.move(ax + 60, ay + 30, { steps: 5 });
+  await page.mouse.up({ button: "middle" });
+  await drawn();
+  assert.equal((await statusOf()).readout, "x 100, y 80 · 332%", "the grabbed pixel follows the pointer");
+  const [mx, my] = await at(aim);
+  assert.ok(Math.abs(mx - zx - 60) < 1 && Math.abs(my - zy - 30) < 1, `the image moved with the pointer: ${[mx - zx, my - zy]}`);
+  assert.equal(await graphView(), graphBefore, "the graph did not zoom or pan");
+  await shot("5b_zoomed", true);
+  await click([108.25, 86.75]);
+  const placed = (await documentOf()).pairs.at(-1).handle;
+  assert.ok(close(placed[0], 108.25, 0.2) && close(placed[1], 86.75, 0.2), `a click when zoomed in lands on the pixel shown: ${placed}`);
+  await page.keyboard.press("Control+z");
+  await page.keyboard.press("0");
+  await drawn();
+  assert.equal(await page.evaluate(() => window.__dragEditorNode.dragEditor.camera), null, "0 fits the image again");
+
+  // At a low graph zoom the frontend draws nodes in low quality and hides DOM widgets unless they ask
+  // otherwise: the canvas stays shown, as LoadImage's preview does.
+  await page.evaluate(() => {
+    window.app.canvas.ds.scale = 0.4;
+    window.app.canvas.setDirty(true, true);
+  });
+  await page.waitForTimeout(600);
+  const lowZoom = await shownWidgets();
+  assert.ok(lowZoom.canvas, "the canvas is shown at graph zoom 0.4");
+  await page.screenshot({ path: join(artifacts, "5c_low_graph_zoom.png") });
+  await page.evaluate(() => {
+    window.app.canvas.ds.scale = 1;
+    window.app.canvas.setDirty(true, true);
+  });
+
+  // A smaller node gets smaller marks, still readable.
+  await page.evaluate(() => {
+    window.__dragEditorNode.setSize([380, 430]);
+    window.app.canvas.setDirty(true, true);
+  });
+  await page.waitForTimeout(400);
+  const smallRadius = (await onCanvas([0, 0])).radius;
+  assert.ok(smallRadius < bigRadius && smallRadius >= 6, `marks follow the node's size: ${bigRadius} -> ${smallRadius}`);
+  await shot("5d_small_node");
+
   // Removing the node takes its editor down cleanly.
   await page.evaluate(() => {
     const node = window.__dragEditorNode;
@@ -358,7 +578,7 @@ async function main() {
   });
   await page.waitForTimeout(300);
   assert.equal(await page.evaluate(() => window.__dragEditorNode.dragBinding), null);
-  console.log(`ok: points, move, delete, paint, undo/redo, save/reload, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status})`);
+  console.log(`ok: points, move, delete, paint, undo/redo, checks before a run, brush cursor and settings through a graph undo, save/reload, rescale notice and undo, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status}), readable marks, canvas zoom and pan, low graph zoom`);
   assert.deepEqual(errors, [], errors.join("\n"));
 }
 

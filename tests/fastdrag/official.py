@@ -1,10 +1,12 @@
 """Transcriptions of the official FastDrag code (XuanjiaZ/FastDrag@def3c4e, specs/fastdrag.md) to test against.
 
-* :func:`continuous_drag`, :func:`bnni`: a slow, per-pixel transcription of the continuous drag (§2-4). It
-  follows the official control flow literally (one pixel, one drag at a time, scalar torch ops in the
-  official operation order, a Python set for "already written", an in-place raster-order BNNI), so it can
-  serve as an oracle on random inputs beyond the four official reference cases. Latent coordinates are
-  (y, x). Holes are given explicitly (the official code detects them as channel 0 == 0).
+* :func:`points_to_latent`, :func:`mask_to_latent`: run_drag's mapping of image points and the sketch mask
+  to the latent grid (§1.3-1.4), point by point and row by row as PyTorch's resize kernels index them.
+* :func:`circle`, :func:`continuous_drag`, :func:`bnni`: a slow, per-pixel transcription of the continuous
+  drag (§2-4). It follows the official control flow literally (one pixel, one drag at a time, scalar torch
+  ops in the official operation order, a Python set for "already written", an in-place raster-order BNNI),
+  so it can serve as an oracle on random inputs beyond the four official reference cases. Latent
+  coordinates are (y, x). Holes are given explicitly (the official code detects them as channel 0 == 0).
 * :func:`official_inv_step`, :func:`official_invert`, :func:`official_sample`: the pipeline's DDIM inversion
   and sampling loops on a diffusers UNet and DDIMScheduler.
 * :class:`OfficialKVProcessor`: the official processor's K/V handling (store post-projection K and V per
@@ -18,6 +20,65 @@ import torch
 import unet_harness as H
 
 
+def points_to_latent(points, width: int, height: int) -> torch.Tensor:
+    """Image points [(x, y), ...] of a width × height image as latent (y, x), float32 [K, 2].
+
+    run_drag: ``torch.round(torch.tensor([y / H * int(H/2), x / W * int(W/2)]))`` per point (Python
+    doubles, stored as a float32 tensor, rounded half to even there); the warp then divides by 4.
+    """
+    sup_h, sup_w = int(height / 2), int(width / 2)
+    half = [torch.round(torch.tensor([y / height * sup_h, x / width * sup_w])) for x, y in points]
+    return torch.stack(half) / 4
+
+
+def _nearest_sources(in_size: int, out_size: int) -> list[int]:
+    """F.interpolate(mode="nearest"): output i reads input min(floor(i · scale), in − 1), scale = in / out
+    in float32."""
+    scale = torch.tensor(in_size / out_size, dtype=torch.float32)
+    return [min(int(torch.floor(i * scale)), in_size - 1) for i in range(out_size)]
+
+
+def _bilinear_taps(in_size: int, out_size: int) -> list[tuple[int, int, float, float]]:
+    """(i0, i1, weight of i0, weight of i1) of each output of a bilinear resize, align_corners off, no
+    antialiasing (torchvision 0.15's tensor resize), in float32 as PyTorch's CPU kernel computes them."""
+    scale = torch.tensor(in_size / out_size, dtype=torch.float32)
+    taps = []
+    for i in range(out_size):
+        real = torch.clamp(scale * (i + 0.5) - 0.5, min=0)
+        i0 = min(int(torch.floor(real)), in_size - 1)
+        lam = float(torch.clamp(real - i0, 0, 1))
+        taps.append((i0, i0 + 1 if i0 < in_size - 1 else i0, 1 - lam, lam))
+    return taps
+
+
+def mask_to_latent(mask: torch.Tensor) -> torch.Tensor:
+    """The latent edit mask of one [H, W] image mask, [int(H/2)/4, int(W/2)/4] bool (masked = ``> 0``).
+
+    run_drag: binarise (> 0), nearest to (int(H/2), int(W/2)), then torchvision's bilinear resize to
+    (int(h/4), int(w/4)) of that half-resolution grid, with antialias off.
+    """
+    full_h, full_w = mask.shape
+    sup_h, sup_w = int(full_h / 2), int(full_w / 2)
+    rows, cols = torch.tensor(_nearest_sources(full_h, sup_h)), torch.tensor(_nearest_sources(full_w, sup_w))
+    half = (mask > 0).float()[rows][:, cols].tolist()
+    taps = _bilinear_taps(sup_w, int(sup_w / 4))
+    soft = [
+        [a0 * (b0 * half[r0][c0] + b1 * half[r0][c1]) + a1 * (b0 * half[r1][c0] + b1 * half[r1][c1]) for c0, c1, b0, b1 in taps]
+        for r0, r1, a0, a1 in _bilinear_taps(sup_h, int(sup_h / 4))
+    ]
+    return torch.tensor(soft) > 0
+
+
+def circle(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """get_circle: the centre (y, x) of the mask's bounding box and its half-diagonal, through
+    PairwiseDistance (eps 1e-6)."""
+    pixels = torch.nonzero(mask)
+    low = torch.tensor([float(pixels[:, 0].min()), float(pixels[:, 1].min())])
+    high = torch.tensor([float(pixels[:, 0].max()), float(pixels[:, 1].max())])
+    center = torch.tensor([(low[0] + high[0]) / 2, (low[1] + high[1]) / 2])
+    return center, torch.norm(center - low + 1e-6)
+
+
 def continuous_drag(latent: torch.Tensor, mask: torch.Tensor, handles: torch.Tensor, targets: torch.Tensor):
     """Relocation with cleared mask ('0' fill). latent [1, C, h, w]; mask [h, w] bool; handles/targets [K, 2].
 
@@ -27,10 +88,7 @@ def continuous_drag(latent: torch.Tensor, mask: torch.Tensor, handles: torch.Ten
     out = latent.clone()
     out[:, :, mask] = 0
     pixels = torch.nonzero(mask)
-    low = torch.tensor([float(pixels[:, 0].min()), float(pixels[:, 1].min())])
-    high = torch.tensor([float(pixels[:, 0].max()), float(pixels[:, 1].max())])
-    center = torch.tensor([(low[0] + high[0]) / 2, (low[1] + high[1]) / 2])
-    radius = torch.norm(center - low + 1e-6)
+    center, radius = circle(mask)
     written: set[tuple[int, int]] = set()
     for index in pixels:
         c = index[-2:]

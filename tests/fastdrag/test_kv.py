@@ -7,51 +7,25 @@ import torch
 import unet_harness as H
 from drag_editing_pack_under_test.drag.comfy_protocol import vp_latent
 from drag_editing_pack_under_test.drag.errors import DragInputError
-from drag_editing_pack_under_test.drag.fastdrag.inversion import sample_fastdrag_inversion
 from drag_editing_pack_under_test.drag.fastdrag.kv import ConsistencyPatch, KVRecorder, check_latent, check_schedule
 from drag_editing_pack_under_test.drag.fastdrag.schedule import fastdrag_timesteps, leading_timesteps
 
-from .conftest import STEPS, STRENGTH
+from .common import comfy_style, invert_and_record, sample_with, schedules, sharpen_self_attention
+from .conftest import STEPS
 from .official import install_official_kv, official_inv_step, official_sample
-
-
-def _comfy_style(unet, model, patches):
-    """``unet`` run the ComfyUI way with ``patches`` as its attn1 patches, ``model`` calling it."""
-    comfy = H.ComfyStyle(unet, (16, 16))
-    for patch in patches:
-        comfy.set_model_attn1_patch(patch)
-    model.options = comfy.options
-
-
-def _invert_and_record(unet, model, z0, timesteps, inversion_sigmas, sampling_sigmas, storage=None):
-    recorder = KVRecorder(len(timesteps), storage)
-    _comfy_style(unet, model, [recorder])
-    x = sample_fastdrag_inversion(model, z0, inversion_sigmas)
-    kv = recorder.finish(
-        timesteps=tuple(timesteps), sigmas=sampling_sigmas[:-1].clone(), final_sigma=float(sampling_sigmas[-1]),
-        sigma_table=model.sigma_table, total_steps=STEPS, strength=STRENGTH, latent_shape=tuple(z0.shape),
-    )
-    return x, kv
-
-
-def _sample_with(unet, model, kv, x, sampling_sigmas):
-    patch = ConsistencyPatch(kv)
-    outer_sample = patch.outer_sample
-    _comfy_style(unet, model, [patch])
-    return outer_sample(lambda noise, latent, sampler, sigmas: H.sample_euler(model, x, sigmas), None, x, None, sampling_sigmas)
 
 
 @torch.no_grad()
 def test_record_holds_every_decoder_self_attention_in_sampling_order(setup):
     unet, _, _, model, timesteps, inversion_sigmas, sampling_sigmas = setup
     z0 = torch.randn(2, 4, 16, 16)
-    _, kv = _invert_and_record(unet, model, z0, timesteps, inversion_sigmas, sampling_sigmas)
+    _, kv = invert_and_record(unet, model, z0, timesteps, inversion_sigmas, sampling_sigmas)
     assert sorted(kv.states) == [("output", i, 0) for i in range(3, 12)]  # ComfyUI output blocks 3-11
     assert kv.states[("output", 3, 0)].shape == (7, 2, 16, 32) and kv.states[("output", 11, 0)].shape == (7, 2, 256, 32)
     assert kv.nbytes == 7 * 2 * 3 * (16 + 64 + 256) * 32 * 4
     # Slot 0 is timestep 601, the last inversion step: re-record with one step fewer and compare.
     shorter = fastdrag_timesteps(STEPS, 0.6)
-    _, kv6 = _invert_and_record(unet, model, z0, shorter, inversion_sigmas[:-1], sampling_sigmas[1:])
+    _, kv6 = invert_and_record(unet, model, z0, shorter, inversion_sigmas[:-1], sampling_sigmas[1:])
     torch.testing.assert_close(kv.states[("output", 5, 0)][1:], kv6.states[("output", 5, 0)], rtol=0, atol=0)
 
 
@@ -59,8 +33,8 @@ def test_record_holds_every_decoder_self_attention_in_sampling_order(setup):
 def test_kv_patch_gives_what_the_official_kv_replacement_gives(setup):
     unet, scheduler, context, model, timesteps, inversion_sigmas, sampling_sigmas = setup
     z0 = torch.randn(1, 4, 16, 16)
-    x, kv = _invert_and_record(unet, model, z0, timesteps, inversion_sigmas, sampling_sigmas)
-    ours = vp_latent(_sample_with(unet, model, kv, x, sampling_sigmas), sampling_sigmas[-1])
+    x, kv = invert_and_record(unet, model, z0, timesteps, inversion_sigmas, sampling_sigmas)
+    ours = vp_latent(sample_with(unet, model, kv, x, sampling_sigmas), sampling_sigmas[-1])
 
     # The official processor keys K/V by the index of the timestep in the full schedule, in both passes.
     store, state = {}, {"mode": "save"}
@@ -77,14 +51,6 @@ def test_kv_patch_gives_what_the_official_kv_replacement_gives(setup):
     torch.testing.assert_close(ours, z, rtol=0, atol=2e-5)
 
 
-def _sharpen_self_attention(unet, factor=10.0):
-    """Scale the decoder self-attention query/key weights: random weights give near-uniform attention,
-    where keys and values hardly matter; trained models attend sharply."""
-    for _, attn1 in H.decoder_self_attentions(unet):
-        attn1.to_q.weight.mul_(factor)
-        attn1.to_k.weight.mul_(factor)
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @torch.no_grad()
 def test_consistency_reconstructs_an_identity_drag_closer(seed):
@@ -92,16 +58,14 @@ def test_consistency_reconstructs_an_identity_drag_closer(seed):
     # K/V injection against 0.14-0.17 without; the bounds below leave a margin.
     torch.manual_seed(seed)
     unet = H.tiny_unet(seed)
-    _sharpen_self_attention(unet)
+    sharpen_self_attention(unet)
     scheduler = H.official_scheduler()
     model = H.Denoiser(unet, torch.randn(1, 77, H.CONTEXT_DIM), scheduler)
-    timesteps = fastdrag_timesteps(STEPS, STRENGTH)
-    inversion_sigmas = torch.stack([model.sigma(0)] + [model.sigma(t) for t in reversed(timesteps)])
-    sampling_sigmas = torch.stack([model.sigma(t) for t in timesteps] + [model.sigma(0)])
+    timesteps, inversion_sigmas, sampling_sigmas = schedules(model)
     z0 = torch.randn(1, 4, 16, 16)
-    x, kv = _invert_and_record(unet, model, z0, timesteps, inversion_sigmas, sampling_sigmas)
-    with_kv = (vp_latent(_sample_with(unet, model, kv, x, sampling_sigmas), sampling_sigmas[-1]) - z0).abs().mean()
-    _comfy_style(unet, model, [])
+    x, kv = invert_and_record(unet, model, z0, timesteps, inversion_sigmas, sampling_sigmas)
+    with_kv = (vp_latent(sample_with(unet, model, kv, x, sampling_sigmas), sampling_sigmas[-1]) - z0).abs().mean()
+    comfy_style(unet, model, [])
     without = (vp_latent(H.sample_euler(model, x, sampling_sigmas), sampling_sigmas[-1]) - z0).abs().mean()
     assert with_kv < 0.16
     assert with_kv < 0.95 * without, (float(with_kv), float(without))

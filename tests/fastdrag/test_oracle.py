@@ -2,7 +2,10 @@
 
 The official reference cases cover one and two drags on square 64² latents; these cover 1-6 drags,
 non-square latents, handles exactly on latent grid points (the official NaN skip), ties and
-collisions, and hole maps with unfillable pixels.
+collisions, and hole maps with unfillable pixels. The mask circle and the warp are also checked at
+SDXL size (128² latents for 1024², 152 × 104 for 1216 × 832): coordinates, distances and radii
+(25-60 latent pixels there, 5-16 in the small random cases, 16 and 26 in the reference cases) are
+larger, so float32 rounding has more room to differ.
 """
 
 import pytest
@@ -35,14 +38,29 @@ def _random_case(seed: int, h: int, w: int):
     return latent, mask, handles.float(), targets.float()
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_warp_matches_per_pixel_transcription(seed):
-    h, w = (24, 32) if seed % 2 else (30, 22)
-    latent, mask, handles, targets = _random_case(seed, h, w)
+def _check_against_transcription(latent, mask, handles, targets):
+    center, radius = mask_circle(mask)
+    expected_center, expected_radius = ref.circle(mask)
+    assert torch.equal(center, expected_center)
+    assert torch.equal(radius, expected_radius)
     expected, expected_holes = ref.continuous_drag(latent, mask, handles, targets)
     warped, holes = fastdrag_warp(latent, mask, handles, targets)
     assert torch.equal(holes[0], expected_holes)
     assert torch.equal(warped, expected)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_warp_matches_per_pixel_transcription(seed):
+    h, w = (24, 32) if seed % 2 else (30, 22)
+    _check_against_transcription(*_random_case(seed, h, w))
+
+
+# 2, 3, 5, 1, 6 and 4 drags; seeds 2, 10 and 14 have a masked handle exactly on a grid point at both
+# sizes, seed 0 at 128². The per-pixel transcription takes up to about 1 s a case on two cores.
+@pytest.mark.parametrize("h, w", [(128, 128), (104, 152)], ids=["1024x1024", "1216x832"])
+@pytest.mark.parametrize("seed", [0, 2, 3, 10, 11, 14])
+def test_warp_matches_per_pixel_transcription_at_sdxl_size(seed, h, w):
+    _check_against_transcription(*_random_case(seed, h, w))
 
 
 @pytest.mark.parametrize("seed", range(12))

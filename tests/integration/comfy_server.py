@@ -46,7 +46,7 @@ def comfyui_python(root: Path) -> str:
     return str(venv) if venv.is_file() else sys.executable
 
 
-MODEL_FOLDERS = ("lightning_drag", "ipadapter", "clip_vision", "loras", "controlnet")
+MODEL_FOLDERS = ("lightning_drag", "ipadapter", "clip_vision", "loras", "controlnet", "checkpoints", "diffusion_models")
 
 
 def prepare_dirs(workdir: Path, models: Path | None = None, test_pack: bool = False) -> dict[str, Path]:
@@ -194,6 +194,12 @@ class ComfyServer:
         query = urllib.parse.urlencode({k: item.get(k, "") for k in ("filename", "subfolder", "type")})
         with urllib.request.urlopen(f"{self.url}/view?{query}", timeout=HTTP_TIMEOUT) as r:
             return r.read()
+
+
+def cached_nodes(entry: dict) -> set[str]:
+    """The ids of the nodes ComfyUI reused from its cache in a run (its ``execution_cached`` message),
+    from the run's history entry."""
+    return {node for kind, message in entry["status"]["messages"] if kind == "execution_cached" for node in message["nodes"]}
 
 
 def quick_test(root: Path, workdir: Path) -> str:

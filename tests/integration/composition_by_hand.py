@@ -5,7 +5,7 @@ Run with ComfyUI's Python (tests/integration/test_composition_by_hand.py does)::
 
     python composition_by_hand.py COMFYUI_PATH CONFIG.json OUT.json
 
-CONFIG names the files (``models``: a folder with lightning_drag/, ipadapter/, clip_vision/, loras/;
+CONFIG names the files (``models``: a folder with lightning_drag/, ipadapter/, clip_vision/, loras/, checkpoints/;
 ``checkpoint``, ``release``, ``ip_adapter``, ``clip_vision``, ``lora``) and the ``patches`` to try.
 
 For each patch node it edits one 128×96 image three ways, all with DragKSampler's own steps
@@ -71,7 +71,7 @@ def main() -> None:
     from drag_editing_by_hand.nodes import lightningdrag_sampling as ld
 
     lm.register_folders()
-    for folder in ("lightning_drag", "ipadapter", "clip_vision", "loras"):
+    for folder in ("lightning_drag", "ipadapter", "clip_vision", "loras", "checkpoints"):
         folder_paths.add_model_folder_path(folder, str(Path(config["models"]) / folder))
 
     torch.manual_seed(0)

@@ -14,6 +14,7 @@ LCM_LORA = "lcm-lora-sdv1-5.safetensors"
 LIGHTNING_RELEASE = "rand-lightning-drag-tiny"
 LIGHTNING_RELEASE_FULL = "rand-lightning-drag-full"
 IP_ADAPTER_FULL = "ip-adapter_sd15_full.bin"
+IP_ADAPTER_SAFETENSORS = "ip-adapter_sd15.safetensors"
 CLIP_VISION_H = "rand_clip_vision_h.safetensors"
 CONTROLNET = "rand_controlnet_sd15_tiny.safetensors"
 
@@ -29,8 +30,8 @@ def comfy_root():
     root = comfyui_path()
     if root is None:
         pytest.skip(
-            "no ComfyUI: set COMFYUI_PATH to a ComfyUI folder (with main.py) to run the integration tests; "
-            "shared/tools/comfy-up.sh sets one up at /opt/comfy/ComfyUI"
+            "no ComfyUI: set COMFYUI_PATH to a ComfyUI folder (the one with main.py) to run the integration tests "
+            "(README.md, Tests)"
         )
     return root
 
@@ -39,8 +40,8 @@ def comfy_root():
 def test_models(comfy_root, request) -> Path:
     """Random-weight model files the workflows load, in the official formats, made once and kept in
     pytest's cache: a LightningDrag release for the tiny SD1.5 layout (block widths 320),
-    ``ip-adapter_sd15.bin`` and an LCM-LoRA-shaped LoRA for it, a CLIP-ViT-H-14 image encoder (about
-    2 GB in all, 30 s), and a ControlNet for the tiny layout (0.1 GB, 5 s)."""
+    ``ip-adapter_sd15.bin`` (and its ``.safetensors`` twin) and an LCM-LoRA-shaped LoRA for it, a
+    CLIP-ViT-H-14 image encoder (about 2 GB in all, 30 s), and a ControlNet for the tiny layout (0.1 GB, 5 s)."""
     folder = Path(request.config.cache.mkdir(f"drag-editing-test-models-{TEST_MODELS_VERSION}"))
     done = folder / "complete"
     if not done.exists():
@@ -53,12 +54,48 @@ def test_models(comfy_root, request) -> Path:
         script = Path(__file__).with_name("make_rand_clip_vision_h.py")
         subprocess.run([comfyui_python(comfy_root), str(script), str(comfy_root), str(folder / "clip_vision" / CLIP_VISION_H)], check=True)
         done.touch()
+    twin = folder / "ipadapter" / IP_ADAPTER_SAFETENSORS  # what the example workflows name
+    if not twin.exists():
+        import lightningdrag_files as files
+
+        files.write_ip_adapter(twin, (320,) * 4)
     controlnet = folder / "controlnet" / CONTROLNET
     if not controlnet.exists():
         controlnet.parent.mkdir(exist_ok=True)
         script = Path(__file__).with_name("make_rand_controlnet.py")
         subprocess.run([comfyui_python(comfy_root), str(script), str(comfy_root), str(controlnet)], check=True)
     return folder
+
+
+ARCHITECTURES = {
+    "sd15": "checkpoints/drag_test_sd15_tiny.safetensors",
+    "sd15_inpaint": "checkpoints/drag_test_sd15_tiny_inpaint.safetensors",
+    "sd15_full": "checkpoints/drag_test_sd15.safetensors",
+    "sd15_inpaint_full": "checkpoints/drag_test_sd15_inpaint.safetensors",
+    "sdxl": "checkpoints/rand_sdxl_tiny.safetensors",
+    "sd20_v": "checkpoints/rand_sd20_v_tiny.safetensors",
+    "sd20_eps": "checkpoints/rand_sd20_eps_tiny.safetensors",
+    "sd3": "diffusion_models/rand_sd3_tiny.safetensors",
+    "cascade_c": "diffusion_models/rand_cascade_c_lite_detect_only.safetensors",
+}
+
+
+@pytest.fixture(scope="session")
+def architecture(comfy_root, test_models):
+    """``architecture(name)``: the file name (in its ComfyUI model folder) of a random-weight model
+    (make_rand_checkpoint.py: tiny SD1.5 and SD1.5 inpainting checkpoints, 0.64 GB each; full-size ones,
+    2.1 GB each; SDXL and SD2.x v / ε checkpoints, 1.1-2.4 GB; 15-60 s each; an SD3 and a Stable Cascade
+    UNet, a few MB), made on first use into the test models' cache."""
+
+    def get(name: str) -> str:
+        path = test_models / ARCHITECTURES[name]
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            script = Path(__file__).with_name("make_rand_checkpoint.py")
+            subprocess.run([comfyui_python(comfy_root), str(script), str(comfy_root), name, str(path)], check=True)
+        return path.name
+
+    return get
 
 
 @pytest.fixture(scope="session")
@@ -83,35 +120,25 @@ def comfy(comfy_root, test_models, tmp_path_factory):
     server.stop()
 
 
-def _checkpoint(comfy_root: Path, name: str, flags: str) -> str:
-    """``name`` if it is in the ComfyUI checkpoints folder, else skip with how to make it."""
-    if not (comfy_root / "models" / "checkpoints" / name).is_file():
-        pytest.skip(
-            f"no {name} in {comfy_root}/models/checkpoints; make it with "
-            f"shared/tools/make_rand_sd15.py {flags} (comfy-up.sh does)"
-        )
-    return name
+@pytest.fixture(scope="session")
+def tiny_checkpoint(architecture):
+    """A tiny random-weight SD1.5 checkpoint (SD1.5's block layout, 320 channels at every level)."""
+    return architecture("sd15")
 
 
 @pytest.fixture(scope="session")
-def tiny_checkpoint(comfy_root):
-    """A tiny random-weight SD1.5 checkpoint (shared/tools/make_rand_sd15.py --tiny)."""
-    return _checkpoint(comfy_root, "rand_sd15_tiny.safetensors", "--tiny")
+def tiny_inpaint_checkpoint(architecture):
+    """The same as an SD1.5 inpainting checkpoint (9 input channels)."""
+    return architecture("sd15_inpaint")
 
 
 @pytest.fixture(scope="session")
-def tiny_inpaint_checkpoint(comfy_root):
-    """A tiny random-weight SD1.5 inpainting checkpoint (make_rand_sd15.py --tiny --inpaint)."""
-    return _checkpoint(comfy_root, "rand_sd15_tiny_inpaint.safetensors", "--tiny --inpaint")
+def full_checkpoint(architecture):
+    """A full-size random-weight SD1.5 checkpoint, for patches that act only on SD1.5's widths."""
+    return architecture("sd15_full")
 
 
 @pytest.fixture(scope="session")
-def full_checkpoint(comfy_root):
-    """The full-size random-weight SD1.5 checkpoint (make_rand_sd15.py), for patches that act only on SD1.5's widths."""
-    return _checkpoint(comfy_root, "rand_sd15.safetensors", "")
-
-
-@pytest.fixture(scope="session")
-def full_inpaint_checkpoint(comfy_root):
-    """The full-size random-weight SD1.5 inpainting checkpoint (make_rand_sd15.py --inpaint)."""
-    return _checkpoint(comfy_root, "rand_sd15_inpaint.safetensors", "--inpaint")
+def full_inpaint_checkpoint(architecture):
+    """A full-size random-weight SD1.5 inpainting checkpoint."""
+    return architecture("sd15_inpaint_full")

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load
 
-from comfy_server import ExecutionFailed
+from comfy_server import ExecutionFailed, cached_nodes
 
 WORKFLOW = Path(__file__).resolve().parents[2] / "workflows" / "api" / "fastdrag.json"
 POINTS = {"pairs": [{"handle": [50, 40], "target": [80, 44]}]}
@@ -57,6 +57,15 @@ def test_workflow_runs_and_is_deterministic(comfy, prompt):
     assert torch.equal(_latent(comfy, comfy.run(prompt)["outputs"]), edited)  # a second queue of the same prompt
 
 
+def test_moving_a_point_reruns_only_what_depends_on_the_points(comfy, prompt):
+    comfy.run(prompt)
+    prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [50, 40], "target": [70, 60]}]})
+    cached = cached_nodes(comfy.run(prompt))
+    # The checkpoint, the image, its VAE encode, the prompt and the inversion are reused; the editor,
+    # warp, BNNI, sampling, decode and save run again.
+    assert cached >= {"1", "2", "4", "5", "6"} and not cached & {"3", "7", "8", "9", "10", "11"}, cached
+
+
 def test_consistency_is_really_applied(comfy, prompt):
     with_kv = _latent(comfy, comfy.run(prompt)["outputs"])
     prompt["9"]["inputs"]["consistency"] = False
@@ -67,6 +76,7 @@ def test_consistency_is_really_applied(comfy, prompt):
 def test_batch_of_two_images(comfy, prompt):
     prompt["13"] = {"class_type": "RepeatImageBatch", "inputs": {"image": ["2", 0], "amount": 2}}
     prompt["3"]["inputs"]["image"] = ["13", 0]
+    prompt["4"]["inputs"]["pixels"] = ["13", 0]
     outputs = comfy.run(prompt)["outputs"]
     edited = _latent(comfy, outputs)
     assert edited.shape == (2, 4, 12, 16)
@@ -110,7 +120,7 @@ def test_latent_of_another_image_is_refused(comfy, prompt):
 def test_flow_model_is_refused(comfy, prompt):
     prompt["17"] = {"class_type": "ModelSamplingSD3", "inputs": {"model": ["1", 0], "shift": 3.0}}
     prompt["6"]["inputs"]["model"] = ["17", 0]
-    with pytest.raises(ExecutionFailed, match="FastDrag needs a diffusion model with 1000 discrete timesteps"):
+    with pytest.raises(ExecutionFailed, match=r"model: FastDrag samples on the 1000 discrete timesteps of the SD family .* but this SD15 model samples with \w+\. .* Supported: SD15: .*SD20: .*SDXL: "):
         comfy.run(prompt)
 
 

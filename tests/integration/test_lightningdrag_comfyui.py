@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load
 
-from comfy_server import ExecutionFailed
+from comfy_server import ComfyServer, ExecutionFailed, cached_nodes
 from conftest import CLIP_VISION_H, LCM_LORA, LIGHTNING_RELEASE
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "api"
@@ -70,6 +70,17 @@ def test_ddim_workflow_runs_on_a_non_square_image_and_is_deterministic(comfy, dd
     assert not torch.allclose(_latent(comfy, comfy.run(ddim)["outputs"])[:1], edited, atol=1e-3)
 
 
+def test_moving_a_point_reruns_only_what_depends_on_the_points(comfy, ddim):
+    comfy.run(ddim)
+    moved = json.loads(ddim["3"]["inputs"]["points"])
+    moved["pairs"][0]["target"] = [20, 70]
+    ddim["3"]["inputs"]["points"] = json.dumps(moved)
+    cached = cached_nodes(comfy.run(ddim))
+    # The encoders (VAE, appearance, CLIP vision) and the loaders are reused; the editor, PointEmbed,
+    # DragKSampler and what follows run again.
+    assert cached >= {"1", "2", "4", "5", "6", "8", "9"} and not cached & {"3", "7", "10", "11", "12", "90"}, cached
+
+
 def test_points_and_guidance_really_steer_the_sampler(comfy, ddim):
     reference = _latent(comfy, comfy.run(ddim)["outputs"])
     moved = json.loads(ddim["3"]["inputs"]["points"])
@@ -104,6 +115,18 @@ def test_a_plain_sd15_model_is_refused(comfy, ddim, tiny_checkpoint):
         comfy.run(ddim)
 
 
+def test_an_sd2_model_is_refused(comfy, ddim, architecture, tiny_inpaint_checkpoint):
+    sd2 = architecture("sd20_eps")
+    ddim["1"]["inputs"]["ckpt_name"] = sd2
+    # Its CLIP reaches AppearanceEncode first, whose encoder is an SD1.5 UNet.
+    with pytest.raises(ExecutionFailed, match=r"clip: its text embeddings are 1024 wide, but this SD15 model reads 768-wide ones\. Connect the CLIP of the SD1.5 inpainting"):
+        comfy.run(ddim)
+    ddim["13"] = {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": tiny_inpaint_checkpoint}}
+    ddim["6"]["inputs"]["clip"] = ["13", 1]
+    with pytest.raises(ExecutionFailed, match=r"model: LightningDrag's release was trained for SD1.5 inpainting UNets, but this model is SD20"):
+        comfy.run(ddim)
+
+
 def test_points_of_another_image_are_refused(comfy, ddim):
     ddim["7"]["inputs"]["points"] = ["91", 1]
     ddim["91"] = {"class_type": "DragPointsEditor", "inputs": {
@@ -133,3 +156,27 @@ def test_missing_weights_name_the_file_the_folder_and_the_source(comfy, ddim):
         comfy.run(ddim)
     details = json.dumps(info.value.details)
     assert "ip-adapter_sd15_missing.bin not found" in details and "h94/IP-Adapter" in details and "ipadapter" in details
+
+
+def test_every_missing_file_is_named_at_once_under_its_input(comfy_root, tiny_inpaint_checkpoint, tmp_path):
+    """On a ComfyUI without any LightningDrag file (a server of its own with empty model folders), one
+    validation message names the release's three parts, the IP-Adapter and the CLIP-ViT-H encoder, each
+    with its folder and address, under each of LoadLightningDrag's inputs."""
+    if any(f.suffix in {".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".sft"} for f in (comfy_root / "models" / "clip_vision").glob("*")):
+        pytest.skip(f"{comfy_root}/models/clip_vision holds an image encoder")
+    server = ComfyServer.start(comfy_root, tmp_path / "bare", tmp_path / "no_models")
+    try:
+        prompt = json.loads((WORKFLOWS / "lightningdrag_ddim.json").read_text())
+        prompt["1"]["inputs"]["ckpt_name"] = tiny_inpaint_checkpoint
+        with pytest.raises(ExecutionFailed) as info:
+            server.run(prompt)
+    finally:
+        server.stop()
+    errors = info.value.details["node_errors"]["5"]["errors"]
+    assert sorted(e["extra_info"]["input_name"] for e in errors) == ["ip_adapter", "release"]
+    for error in errors:
+        lines = error["details"].split(" - ", 1)[1].splitlines()
+        assert [line.split(":")[0] for line in lines] == ["release", "ip_adapter", "clip_vision (CLIPVisionLoader)"]
+        assert all(part in lines[0] for part in ("appearance_encoder/diffusion_pytorch_model.safetensors", "lightning-drag-sd15-attn.bin", "models/lightning_drag", "huggingface.co/LightningDrag/lightning-drag-sd15"))
+        assert all(part in lines[1] for part in ("ip-adapter_sd15.safetensors not found", "models/ipadapter", "huggingface.co/h94/IP-Adapter"))
+        assert all(part in lines[2] for part in ("CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors", "models/clip_vision", "image_encoder/model.safetensors"))

@@ -79,6 +79,7 @@ def test_points_editor_in_the_browser(frontend, renderer):
     alpha = np.full((192, 256, 1), 255, dtype=np.uint8)
     alpha[60:140, 50:200] = 0  # transparent = editable (LoadImage's MASK is 1 - alpha)
     Image.fromarray(np.concatenate([pixels, alpha], axis=2), "RGBA").save(comfy.dirs["input"] / "editor_source_alpha.png")
+    Image.fromarray(pixels).resize((192, 256)).save(comfy.dirs["input"] / "editor_source_portrait.png")  # another size: the rescale notice
     result = subprocess.run(
         ["node", str(ROOT / "tests" / "browser" / "points_editor.mjs"), comfy.url, "editor_source.png", str(artifacts), renderer],
         cwd=ROOT, capture_output=True, text=True, timeout=600,

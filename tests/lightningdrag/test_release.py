@@ -25,6 +25,15 @@ def test_release_files_in_the_official_formats_load(release_dir):
     assert projection["proj.weight"].shape == (3072, 1024) and layers[("output", 11)]["to_k_ip"].shape == (32, 768)
 
 
+def test_ip_adapter_safetensors_twin_reads_as_the_bin(release_dir, tmp_path):
+    twin = files.write_ip_adapter(tmp_path / "ip-adapter_sd15.safetensors", WIDTHS)
+    projection, layers = release.read_ip_adapter(twin, WIDTHS, "W")
+    expected_projection, expected_layers = release.read_ip_adapter(release_dir / "ip-adapter_sd15.bin", WIDTHS, "W")
+    assert projection.keys() == expected_projection.keys() and layers.keys() == expected_layers.keys()
+    assert all(torch.equal(projection[k], expected_projection[k]) for k in projection)
+    assert all(torch.equal(layers[b][k], expected_layers[b][k]) for b in layers for k in layers[b])
+
+
 def test_full_size_appearance_key_list_is_the_sd15_unet_without_the_24_keys():
     keys = release.expected_appearance_keys((320, 640, 1280, 1280))
     assert keys["conv_in.weight"] == (320, 4, 3, 3)
