@@ -39,19 +39,6 @@ def mask_edits(doc: Any, width: int, height: int) -> Tensor | None:
     return torch.repeat_interleave(torch.tensor(values, dtype=torch.uint8), torch.tensor(counts)).view(height, width)
 
 
-def awaiting_points(points_json: str) -> bool:
-    """Whether the document is a points editor's still being filled in: no pair yet, or a handle
-    waiting for its target (the node then still shows its image on the canvas)."""
-    try:
-        doc = read_document(points_json)
-    except DragInputError:
-        return False
-    pairs = doc.get("pairs") if isinstance(doc, dict) else None
-    if not isinstance(pairs, list):
-        return False
-    return not pairs or (isinstance(pairs[-1], dict) and "target" not in pairs[-1])
-
-
 def editor_outputs(image: Tensor, points_json: str, mask: Tensor | None) -> tuple[DragPoints, Tensor]:
     """Parse the points placed on ``image`` ([B, H, W, C]) and pick the editable-region MASK.
 

@@ -6,8 +6,10 @@
 //
 // This file is the binding: it creates the editor (js/editor/controller.js, js/editor/view.js) for each
 // node, and follows what the node is connected to through widget callbacks and connection changes (the
-// upstream LoadImage's file, the downstream FastDragWarp's options), never by polling. The pure parts
-// (geometry, history, brush, preview) live in js/lib and are tested with `node --test js/tests`.
+// upstream LoadImage's file, the downstream FastDragWarp's options), never by polling. The canvas shows
+// only the image the node receives: an upstream LoadImage's file at once; an image made by other nodes
+// after a run, or when "Fetch image" runs just the nodes it comes from. The pure parts (geometry,
+// history, brush, preview) live in js/lib and are tested with `node --test js/tests`.
 
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
@@ -17,6 +19,10 @@ const NODE = "DragPointsEditor";
 const IMAGE_INPUT = 0;
 const POINTS_OUTPUT = 1;
 const MASK_OUTPUT = 2;
+// Nodes whose IMAGE output is their picked file, so that the canvas can show it before any run.
+const FILE_NODES = new Set(["LoadImage", "LoadImageOutput"]);
+// The id, in the prompt that "Fetch image" queues, of the PreviewImage added on the editor's image input.
+const FETCH_PREVIEW = "drag_points_fetch";
 // The node's properties that keep the canvas's tool: saved in the workflow and restored by the graph's
 // undo (which rebuilds the node), so neither resets the mode or the brush.
 const MODE_PROPERTY = "editor_mode";
@@ -75,9 +81,63 @@ function watchWidget(widget, listener) {
   return () => widget.dragListeners.delete(listener);
 }
 
+const isType = (node, type) => node?.type === type || node?.comfyClass === type;
+
+/** The part of an API prompt (`output` of app.graphToPrompt) that the input link `source` ([node id,
+ * slot]) depends on, with a PreviewImage fed by it under FETCH_PREVIEW. */
+function upstreamPrompt(output, source) {
+  const prompt = {};
+  const visit = (id) => {
+    if (prompt[id] || !output[id]) return;
+    prompt[id] = output[id];
+    for (const value of Object.values(output[id].inputs ?? {})) {
+      if (Array.isArray(value) && value.length === 2 && typeof value[1] === "number") visit(String(value[0]));
+    }
+  };
+  visit(String(source[0]));
+  prompt[FETCH_PREVIEW] = { class_type: "PreviewImage", inputs: { images: source } };
+  return prompt;
+}
+
+/** The first image that node `nodeId` of prompt `promptId` saved ({filename, subfolder, type}), read from
+ * /history once the prompt has run; null if `stale()` turns true meanwhile. Throws the prompt's error. */
+async function promptImage(promptId, nodeId, stale) {
+  while (!stale()) {
+    const entry = (await (await api.fetchApi(`/history/${encodeURIComponent(promptId)}`)).json())[promptId];
+    if (entry?.status?.completed) {
+      const image = entry.outputs?.[nodeId]?.images?.[0];
+      if (!image) throw new Error("the prompt gave no image");
+      return image;
+    }
+    if (entry?.status?.status_str === "error") {
+      const error = entry.status.messages?.find(([type]) => type === "execution_error")?.[1];
+      throw new Error(error ? `${error.node_type}: ${error.exception_message}` : "the prompt failed");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return null;
+}
+
 /** A link of `graph` by id (the frontend keeps them in a plain object or, in later versions, a Map). */
 function linkOf(graph, id) {
   return id == null ? undefined : graph?.links?.[id] ?? graph?.links?.get?.(id);
+}
+
+/** Every node that `node` depends on through its input `slot`'s link, directly or further up. */
+function ancestors(node, slot) {
+  const found = new Set();
+  const visit = (n, slots) => {
+    for (const input of slots) {
+      const link = linkOf(n.graph, input?.link);
+      const up = link && n.graph.getNodeById(link.origin_id);
+      if (up && !found.has(up)) {
+        found.add(up);
+        visit(up, up.inputs ?? []);
+      }
+    }
+  };
+  visit(node, [node.inputs?.[slot]]);
+  return found;
 }
 
 /** The nodes the node's output `slot` feeds, with the input slot each is fed on. */
@@ -105,6 +165,8 @@ class Binding {
     this.node = node;
     this.widget = widget;
     this.unwatch = [];
+    this.from = null; // the image input's source, "node id:slot", as last seen
+    this.request = 0; // of the image asked for: a newer request (or another source) makes an older one stale
     this.editor = new PointsEditor({
       read: () => this.widget.value,
       write: (text) => {
@@ -119,6 +181,7 @@ class Binding {
         this.node.properties[MODE_PROPERTY] = mode;
         this.node.properties[BRUSH_PROPERTY] = brush;
       },
+      fetchImage: () => this.fetchImage(),
     });
     this.unwatchPoints = watchWidget(widget, () => this.editor.syncFromWidget());
   }
@@ -126,7 +189,7 @@ class Binding {
   /** The options of the FastDragWarp that the points feed (the first, if several): {warp, aggregation,
    * mask}, see PointsEditor. Without one, the preview assumes a default FastDragWarp fed with this mask. */
   warpOptions() {
-    const warp = downstream(this.node, POINTS_OUTPUT).find(({ node }) => node.type === "FastDragWarp" || node.comfyClass === "FastDragWarp")?.node;
+    const warp = downstream(this.node, POINTS_OUTPUT).find(({ node }) => isType(node, "FastDragWarp"))?.node;
     if (!warp) return { warp: false, aggregation: "inverse_distance", mask: "editor" };
     const aggregation = warp.widgets?.find((w) => w.name === "aggregation")?.value ?? "inverse_distance";
     const link = linkOf(this.node.graph, warp.inputs?.find((input) => input.name === "mask")?.link);
@@ -134,15 +197,29 @@ class Binding {
     return { warp: true, aggregation, mask };
   }
 
-  /** Follow the graph: the upstream image widget and the downstream FastDragWarp's options. */
+  /** Follow the graph: where the image comes from (a LoadImage's file widget, or another node, whose
+   * image the canvas waits for) and the downstream FastDragWarp's options. */
   rewire() {
     for (const stop of this.unwatch) stop();
     this.unwatch = [];
-    const upstream = this.node.getInputNode?.(IMAGE_INPUT);
-    const file = upstream?.widgets?.find((w) => w.name === "image");
+    const link = linkOf(this.node.graph, this.node.inputs?.[IMAGE_INPUT]?.link);
+    const upstream = link ? this.node.graph.getNodeById(link.origin_id) : null;
+    const from = upstream ? `${upstream.id}:${link.origin_slot}` : null;
+    const changed = from !== this.from;
+    this.from = from;
+    if (changed) this.request++;
+    const file = [...FILE_NODES].some((type) => isType(upstream, type)) && upstream.widgets?.find((w) => w.name === "image");
     if (file) {
       this.unwatch.push(watchWidget(file, () => this.showSource(file.value)));
       this.showSource(file.value);
+    } else if (upstream) {
+      if (changed) this.awaitUpstream(`The image comes from ${this.upstreamName()}`);
+      // A widget changed upstream (another file, another size): the image shown is no longer the node's.
+      for (const node of ancestors(this.node, IMAGE_INPUT)) {
+        for (const widget of node.widgets ?? []) {
+          this.unwatch.push(watchWidget(widget, () => this.awaitUpstream(`${node.title || node.type} changed the image`)));
+        }
+      }
     }
     for (const { node } of downstream(this.node, POINTS_OUTPUT)) {
       const option = node.widgets?.find((w) => w.name === "aggregation");
@@ -157,10 +234,43 @@ class Binding {
     this.editor.setImage(viewURL(file)).catch((e) => this.editor.report(e.message));
   }
 
+  /** Show no image until the upstream's is fetched or a run sends it; `why` starts the notice. */
+  awaitUpstream(why) {
+    this.request++;
+    this.editor.awaitImage({ text: `${why}; fetch it to place points`, label: "Fetch image", action: "fetch" });
+  }
+
+  upstreamName() {
+    const upstream = this.node.getInputNode?.(IMAGE_INPUT);
+    return upstream?.title || upstream?.type || "another node";
+  }
+
+  /** "Fetch image": queue only the nodes the image input depends on, with a PreviewImage on it, and show
+   * its first image: the image the node will receive (drag_source is its first too), so points placed
+   * on it are in the node's image pixels. ComfyUI keeps those nodes' outputs, so the next full run
+   * reuses them. An image after a run, or another source, makes a pending fetch stale. */
+  async fetchImage() {
+    const ticket = ++this.request;
+    const stale = () => ticket !== this.request;
+    const name = this.upstreamName();
+    this.editor.awaitImage({ text: `fetching the image from ${name}…` });
+    try {
+      const { output, workflow } = await app.graphToPrompt();
+      const source = output[String(this.node.id)]?.inputs?.image;
+      if (!Array.isArray(source)) throw new Error("the node's image input is not part of the prompt (is the node muted?)");
+      const { prompt_id: id } = await api.queuePrompt(0, { output: upstreamPrompt(output, source), workflow });
+      const image = await promptImage(id, FETCH_PREVIEW, stale);
+      if (!stale()) await this.editor.setImage(savedURL(image));
+    } catch (error) {
+      if (!stale()) this.editor.awaitImage({ text: `could not fetch the image from ${name}: ${error.message}`, label: "Fetch image", action: "fetch" });
+    }
+  }
+
   /** After a run: the image the node received, and the connected mask. */
   executed(message) {
     const source = message?.drag_source?.[0];
     if (!source) return;
+    this.request++; // a fetch still running would bring the same image, later
     const mask = message?.drag_mask?.[0];
     this.editor.setImage(savedURL(source))
       .then(() => this.editor.setBaseMask(mask ? savedURL(mask) : null))
@@ -168,6 +278,7 @@ class Binding {
   }
 
   destroy() {
+    this.request++;
     for (const stop of this.unwatch) stop();
     this.unwatchPoints();
     this.editor.destroy();

@@ -1,15 +1,15 @@
 """DragPointsEditor: turns the points document (edited on the node's canvas, js/) into DRAG_POINTS and a MASK.
 
 After a run it sends the canvas the image (``drag_source``) and, when a mask is connected, that mask
-(``drag_mask``), as temporary previews, so the canvas shows what the node worked on."""
+(``drag_mask``), as temporary previews, so the canvas shows what the node worked on. Points it cannot
+use (none yet, a handle without its target, another image size) raise one DragInputError on this node."""
 
 from __future__ import annotations
 
 import torch
 from comfy_api.v0_0_2 import io, ui
 
-from ..drag.editor import awaiting_points, editor_outputs
-from ..drag.errors import DragInputError
+from ..drag.editor import editor_outputs
 from .types import CATEGORY, DragPoints as DragPointsType
 
 EMPTY_POINTS = '{"pairs": []}'
@@ -60,16 +60,8 @@ class DragPointsEditor(io.ComfyNode):
 
     @classmethod
     def execute(cls, image: torch.Tensor, points: str, mask: torch.Tensor | None = None) -> io.NodeOutput:
+        drag_points, edit_mask = editor_outputs(image, points, mask)
         shown = {"drag_source": ui.PreviewImage(image[:1], cls=cls).values}
         if mask is not None:
             shown["drag_mask"] = ui.PreviewMask(mask[:1], cls=cls).values
-        try:
-            drag_points, edit_mask = editor_outputs(image, points, mask)
-        except DragInputError as error:
-            if not awaiting_points(points):
-                raise
-            # Points are still being placed: show the image on the canvas (an image that reaches this
-            # node only through other nodes appears there only after a run) and stop what depends on
-            # the points, with the reason.
-            return io.NodeOutput(image, None, None, ui=shown, block_execution=f"DragPointsEditor: {error}")
         return io.NodeOutput(image, drag_points, edit_mask, ui=shown)

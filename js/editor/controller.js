@@ -34,10 +34,16 @@ function pixelsOf(img) {
 const sizeText = (width, height) => `${width}×${height}`;
 
 /**
+ * Points and the document are in image pixels of the image shown (x right, y down from its top-left
+ * corner), which is always the image the node receives; while that image is not known no image shows
+ * and no point can be placed (see awaitImage).
+ *
  * `binding`: {read() -> the widget's text, write(text) (the document changed on the canvas),
  * warpOptions() -> {warp, aggregation, mask} of the FastDragWarp the points feed (warp: whether there is
  * one; mask: "editor" when its mask is this editor's MASK output, "none" without a mask, "other" when it
- * comes from another node), settings() -> {mode, brush} as kept in the node, keepSettings({mode, brush})}.
+ * comes from another node), settings() -> {mode, brush} as kept in the node, keepSettings({mode, brush}),
+ * fetchImage() (the "Fetch image" button of awaitImage's notice: get the image the node will receive and
+ * setImage it)}.
  */
 export class PointsEditor {
   constructor(binding) {
@@ -46,6 +52,7 @@ export class PointsEditor {
     this.fill = false;
     this.json = false;
     this.image = null; // {img, pixels: ImageData, url}
+    this.awaiting = null; // {text, label?, action?}: why no image shows (awaitImage), until the next one arrives
     this.baseMask = null; // the connected MASK as sent back after a run (Uint8Array), if any
     this.state = null;
     this.pendingPairs = [];
@@ -94,6 +101,7 @@ export class PointsEditor {
       undo: () => this.undo(),
       redo: () => this.redo(),
       rescale: () => this.image && this._rescaleTo(this.image.img.naturalWidth, this.image.img.naturalHeight),
+      fetch: () => this.binding.fetchImage(),
       "clear-points": () => this.change(() => this.state.clearPoints()),
       "clear-mask": () => this.change(() => this.state.clearMask()),
       preview: () => this._toggle("preview"),
@@ -253,6 +261,7 @@ export class PointsEditor {
     if (ticket !== this.loads.image) return; // a newer image was asked for meanwhile
     this.image = { img, url, pixels: pixelsOf(img) };
     this.error = null;
+    this.awaiting = null;
     const [w, h] = [img.naturalWidth, img.naturalHeight];
     if (!this.state) {
       this.state = new EditorState(w, h);
@@ -261,6 +270,16 @@ export class PointsEditor {
     } else if (this.state.width !== w || this.state.height !== h) {
       this._rescaleTo(w, h);
     }
+    this._changed(true);
+  }
+
+  /** Show no image, and so take no points, until the next setImage: the shown one is not (or no longer
+   * known to be) the image the node receives. `notice` {text, label?, action?} says why on the canvas and
+   * in the status line, with a button when it has a label (label: its text; action: see _action). */
+  awaitImage(notice) {
+    this.loads.image++; // an image still loading is stale too
+    this.image = null;
+    this.awaiting = notice;
     this._changed(true);
   }
 
@@ -337,8 +356,8 @@ export class PointsEditor {
 
   _scene() {
     if (!this.state || !this.image) {
-      this.view.showStatus(this.error ?? "", Boolean(this.error), null);
-      return { image: null, message: "Connect an image (LoadImage) or run the graph to show it here." };
+      this.view.showStatus(this.error ?? "", Boolean(this.error), this.awaiting);
+      return { image: null, message: this.awaiting?.text ?? "Connect an image (LoadImage) or run the graph to show it here." };
     }
     const mask = this.shownMask();
     const warp = this.binding.warpOptions();
@@ -392,7 +411,7 @@ export class PointsEditor {
   // ---- gestures ----------------------------------------------------------------------------------
 
   _down(e, at) {
-    if (!this.state) return;
+    if (!this.state || !this.image) return;
     e.preventDefault();
     e.stopPropagation();
     if (e.button === 1) {
@@ -462,7 +481,7 @@ export class PointsEditor {
 
   /** The wheel zooms about the pointer (the image pixel under it stays under it). */
   _wheel(e, at) {
-    if (!this.state) return;
+    if (!this.state || !this.image) return;
     e.preventDefault();
     e.stopPropagation();
     const lines = e.deltaMode === 1 ? 16 : 1; // Firefox reports lines

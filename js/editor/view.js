@@ -181,7 +181,7 @@ export class EditorView {
   }
 
   /** The status line: `text` (in the warning colour when `warning`), and `notice` {text, label, action}
-   * (a message with a button that runs handlers.action(action)) or null. */
+   * (a message with a button that runs handlers.action(action); without a label, no button) or null. */
   showStatus(text, warning, notice) {
     if (this.status.textContent !== text) { // called on every frame: leave the DOM alone when nothing changed
       this.status.textContent = text;
@@ -191,8 +191,9 @@ export class EditorView {
     this.notice.style.display = notice ? "inline" : "none";
     if (!notice) return;
     this.noticeText.textContent = notice.text;
-    this.noticeButton.textContent = notice.label;
-    this.noticeButton.dataset.action = notice.action;
+    this.noticeButton.style.display = notice.label ? "" : "none";
+    this.noticeButton.textContent = notice.label ?? "";
+    this.noticeButton.dataset.action = notice.action ?? "";
   }
 
   /** Whether the JSON text is open and not being typed in (so that it may be rewritten). */

@@ -155,6 +155,111 @@ async function imageOf(entry, prefix) {
 const documentOf = () => page.evaluate(() => JSON.parse(window.__dragEditorNode.widgets.find((w) => w.name === "points").value));
 const close = (a, b, tolerance = 1.5) => Math.abs(a - b) <= tolerance;
 
+/** LoadImage -> ImageScale (to 128x96) -> DragPointsEditor -> FastDragWarp: the canvas shows no image and
+ * takes no points until "Fetch image" runs the upstream (or again after a change upstream); without pairs
+ * a run fails once, on the editor. */
+async function imageThroughOtherNodes(name) {
+  const scaleTitle = await page.evaluate((file) => {
+    const { app, LiteGraph } = window;
+    const g = app.graph;
+    g.clear();
+    const add = (type, pos) => { const n = LiteGraph.createNode(type); n.pos = pos; g.add(n); return n; };
+    const load = add("LoadImage", [20, 40]);
+    load.widgets.find((w) => w.name === "image").value = file;
+    const scale = add("ImageScale", [20, 420]);
+    scale.widgets.find((w) => w.name === "width").value = 128;
+    scale.widgets.find((w) => w.name === "height").value = 96;
+    load.connect(0, scale, 0);
+    const editor = add("DragPointsEditor", [330, 40]);
+    editor.setSize([520, 620]);
+    scale.connect(0, editor, 0);
+    const latent = add("EmptyLatentImage", [900, 40]);
+    latent.widgets.find((w) => w.name === "width").value = 128;
+    latent.widgets.find((w) => w.name === "height").value = 96;
+    const warp = add("FastDragWarp", [900, 260]);
+    latent.connect(0, warp, 0);
+    editor.connect(1, warp, 1);
+    const toImage = add("MaskToImage", [1150, 260]);
+    warp.connect(1, toImage, 0);
+    const save = add("SaveImage", [1350, 260]);
+    save.widgets.find((w) => w.name === "filename_prefix").value = "scaled_holes";
+    toImage.connect(0, save, 0);
+    window.__dragEditorNode = editor;
+    g.setDirtyCanvas(true, true);
+    return scale.title;
+  }, name);
+  await page.waitForTimeout(500);
+  await drawn();
+  const notice = [`The image comes from ${scaleTitle}; fetch it to place points`, "Fetch image"];
+  assert.deepEqual((await statusOf()).notice, notice, "the canvas names the node the image comes from");
+  assert.equal(await page.evaluate(() => window.__dragEditorNode.dragEditor.image), null, "no LoadImage file is shown");
+  const centre = await page.evaluate(() => {
+    const r = window.__dragEditorNode.dragEditor.canvas.getBoundingClientRect();
+    return [r.x + r.width / 2, r.y + r.height / 2];
+  });
+  await page.mouse.click(...centre);
+  await page.waitForTimeout(80);
+  assert.deepEqual((await documentOf()).pairs, [], "no point is placed before the image is known");
+  await shot("6_image_from_imagescale", true);
+
+  // Without pairs: one execution error, on the DragPointsEditor, saying so (not one per blocked node).
+  const failed = await run();
+  assert.equal(failed.status.status_str, "error", JSON.stringify(failed.status));
+  const editorId = await page.evaluate(() => String(window.__dragEditorNode.id));
+  const failures = failed.status.messages.filter(([type]) => type === "execution_error").map(([, m]) => m);
+  assert.equal(failures.length, 1, JSON.stringify(failed.status.messages));
+  assert.equal(String(failures[0].node_id), editorId);
+  assert.equal(failures[0].node_type, "DragPointsEditor");
+  assert.match(failures[0].exception_message, /^points: no drag pairs/);
+  assert.deepEqual((await statusOf()).notice, notice, "a failed run brings no image");
+  await page.keyboard.press("Escape"); // close the frontend's error dialog, where it opens one
+  await page.waitForTimeout(300);
+
+  // "Fetch image" runs the upstream and shows the image the node receives, at the scaled size.
+  await page.click(".drag-notice button");
+  await page.waitForFunction(() => window.__dragEditorNode.dragEditor.image, null, { timeout: 120000 });
+  assert.deepEqual(await page.evaluate(() => [window.__dragEditorNode.dragEditor.image.img.naturalWidth, window.__dragEditorNode.dragEditor.image.img.naturalHeight]), [128, 96]);
+  const fetched = await documentOf();
+  assert.deepEqual([fetched.width, fetched.height], [128, 96]);
+  await drawn();
+  assert.equal((await statusOf()).notice, null);
+  assert.ok(like(await pixel((await onCanvas([60, 50])).point), [200, 120, 40], 30), "the scaled image shows (its orange block)");
+  await click([50, 45]);
+  await click([70, 50]);
+  const placed = await documentOf();
+  assert.ok(close(placed.pairs[0].handle[0], 50) && close(placed.pairs[0].target[1], 50), JSON.stringify(placed));
+  await shot("6b_fetched", true);
+  const ran = await run();
+  assert.equal(ran.status.status_str, "success", JSON.stringify(ran.status));
+  assert.ok((await imageOf(ran, "scaled_holes")).some((v) => v), "the points placed on the fetched image reach FastDragWarp");
+  await drawn();
+  assert.equal((await statusOf()).notice, null, "the run's image is the fetched one: nothing rescaled");
+
+  // A widget changed upstream (ImageScale's width): the image shown is no longer the node's.
+  await page.evaluate(() => {
+    const width = window.app.graph._nodes.find((n) => n.type === "ImageScale").widgets.find((w) => w.name === "width");
+    width.value = 160;
+    width.callback?.(width.value);
+  });
+  await drawn();
+  assert.deepEqual((await statusOf()).notice, [`${scaleTitle} changed the image; fetch it to place points`, "Fetch image"]);
+  assert.equal(await page.evaluate(() => window.__dragEditorNode.dragEditor.image), null);
+
+  // Another node on the image input: the notice is back, naming it.
+  const invertTitle = await page.evaluate(() => {
+    const g = window.app.graph;
+    const invert = window.LiteGraph.createNode("ImageInvert");
+    invert.pos = [20, 640];
+    g.add(invert);
+    g._nodes.find((n) => n.type === "LoadImage").connect(0, invert, 0);
+    invert.connect(0, window.__dragEditorNode, 0);
+    return invert.title;
+  });
+  await drawn();
+  assert.deepEqual((await statusOf()).notice, [`The image comes from ${invertTitle}; fetch it to place points`, "Fetch image"]);
+  assert.equal(await page.evaluate(() => window.__dragEditorNode.dragEditor.image), null);
+}
+
 async function main() {
   // A fresh ComfyUI user gets the template browser and then the default workflow; skip both.
   await fetch(`${url}/settings/Comfy.TutorialCompleted`, { method: "POST", body: "true" });
@@ -578,7 +683,9 @@ async function main() {
   });
   await page.waitForTimeout(300);
   assert.equal(await page.evaluate(() => window.__dragEditorNode.dragBinding), null);
-  console.log(`ok: points, move, delete, paint, undo/redo, checks before a run, brush cursor and settings through a graph undo, save/reload, rescale notice and undo, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status}), readable marks, canvas zoom and pan, low graph zoom`);
+
+  await imageThroughOtherNodes(imageName);
+  console.log(`ok: points, move, delete, paint, undo/redo, checks before a run, brush cursor and settings through a graph undo, save/reload, rescale notice and undo, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status}), readable marks, canvas zoom and pan, low graph zoom, an image through ImageScale fetched before placing points, one error on the editor without pairs`);
   assert.deepEqual(errors, [], errors.join("\n"));
 }
 

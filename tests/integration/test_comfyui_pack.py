@@ -87,15 +87,13 @@ def test_warp_and_bnni_run_in_comfyui_and_match_the_method_code(comfy, latent_fi
     assert torch.equal(load(comfy.fetch(again["outputs"]["9"]["latents"][0]))["latent_tensor"], saved)
 
 
-def test_editor_without_points_yet_shows_its_image_and_stops_what_needs_points(comfy, latent_file):
-    # ComfyUI shows the blocked nodes' reason ("Execution Blocked: DragPointsEditor: points: no drag
-    # pairs ...") as an error toast; the prompt itself completes without running them.
+def test_editor_without_points_yet_is_one_error_on_the_editor(comfy, latent_file):
+    # One execution error, on DragPointsEditor, not one per node that needs the points.
     name, _ = latent_file
-    outputs = comfy.run(_prompt(name, {"pairs": []}))["outputs"]
-    assert "9" not in outputs and "11" not in outputs  # nothing that needs the points ran
-    source = outputs["5"]["drag_source"][0]  # the canvas still receives the image and the mask
-    assert Image.open(io.BytesIO(comfy.fetch(source))).size == (256, 192)
-    assert outputs["5"]["drag_mask"]
+    with pytest.raises(ExecutionFailed) as info:
+        comfy.run(_prompt(name, {"pairs": []}))
+    assert info.value.details["node_id"] == "5" and info.value.details["node_type"] == "DragPointsEditor"
+    assert info.value.details["exception_message"].startswith("points: no drag pairs")
 
 
 def test_bad_input_is_reported_and_comfyui_keeps_working(comfy, latent_file):
