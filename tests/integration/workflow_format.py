@@ -70,8 +70,15 @@ def api_from_ui(ui: dict, object_info: dict) -> dict:
     return prompt
 
 
+SIZES = {"DragPointsEditor": [440, 600], "LoadImage": [340, 420], "SaveImage": [380, 420], "PreviewImage": [380, 420]}
+"""The size the frontend gives these nodes with their image or canvas shown; other nodes get DEFAULT_SIZE."""
+DEFAULT_SIZE = [340, 200]
+GAP = 40
+
+
 def ui_from_api(prompt: dict, object_info: dict, models: dict[str, list[dict]] | None = None) -> dict:
-    """A UI workflow for an API-format prompt, laid out in columns by graph depth.
+    """A UI workflow for an API-format prompt, laid out in columns by graph depth, each node as large
+    as it shows (:data:`SIZES`), so that none overlaps another.
 
     ``models`` maps a node id to the ``properties.models`` list (name, url, directory) with which the
     frontend offers to download missing model files.
@@ -92,9 +99,13 @@ def ui_from_api(prompt: dict, object_info: dict, models: dict[str, list[dict]] |
     outgoing: dict[tuple[str, int], list[int]] = defaultdict(list)
     nodes = []
     order = 0
+    x = GAP
     for column in sorted(columns):
-        for row, node_id in enumerate(columns[column]):
+        y = GAP
+        width = max(SIZES.get(prompt[n]["class_type"], DEFAULT_SIZE)[0] for n in columns[column])
+        for node_id in columns[column]:
             entry = prompt[node_id]
+            size = SIZES.get(entry["class_type"], DEFAULT_SIZE)
             info = object_info[entry["class_type"]]
             inputs, values = [], []
             for name, spec in _inputs(info):
@@ -118,8 +129,8 @@ def ui_from_api(prompt: dict, object_info: dict, models: dict[str, list[dict]] |
             node = {
                 "id": int(node_id),
                 "type": entry["class_type"],
-                "pos": [40 + 380 * column, 40 + 260 * row],
-                "size": [340, 200],
+                "pos": [x, y],
+                "size": list(size),
                 "flags": {},
                 "order": order,
                 "mode": 0,
@@ -135,6 +146,8 @@ def ui_from_api(prompt: dict, object_info: dict, models: dict[str, list[dict]] |
                 node["properties"]["models"] = models[node_id]
             nodes.append(node)
             order += 1
+            y += size[1] + GAP
+        x += width + GAP
     for link in links:
         origin = next(n for n in nodes if n["id"] == link[1])
         link[5] = origin["outputs"][link[2]]["type"]
