@@ -58,7 +58,7 @@ def _record_storage(model, shape: torch.Size, steps: int, offload: bool) -> str 
     system memory when asked, or when the record would not fit on the device beside the model."""
     base = model.model
     dtype = getattr(base, "manual_cast_dtype", None) or base.get_dtype()
-    record = record_bytes(base.model_config.unet_config, tuple(shape), steps, torch.empty((), dtype=dtype).element_size())
+    record = record_bytes(base.model_config.unet_config, tuple(shape), steps, dtype.itemsize)
     device = model.load_device
     host_free = comfy.model_management.get_free_memory(torch.device("cpu"))
     budget = None if device.type == "cpu" else device_budget(model, shape, comfy.model_management.get_free_memory(device))
