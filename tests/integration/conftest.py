@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from browser_env import frontend_roots, frontend_version
 from comfy_server import ComfyServer, comfyui_path, comfyui_python
 
 TEST_MODELS_VERSION = "v1"
@@ -117,6 +118,20 @@ def full_size_lightning(test_models) -> tuple[str, str]:
 def comfy(comfy_root, test_models, tmp_path_factory):
     server = ComfyServer.start(comfy_root, tmp_path_factory.mktemp("comfyui"), test_models, test_pack=True)
     yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=frontend_roots(), ids=lambda root: "installed-frontend" if root is None else f"frontend-{root.parents[1].name}")
+def frontend(request, comfy, comfy_root, test_models, tmp_path_factory):
+    """(server, frontend version) for each frontend the browser tests run on (browser_env.py): the session's
+    ComfyUI, or one serving the frontend at ``request.param``."""
+    if request.param is None:
+        yield comfy, frontend_version(None, comfy_root)
+        return
+    if not (request.param / "index.html").is_file():
+        pytest.fail(f"COMFYUI_FRONTEND_ROOTS names {request.param}, which holds no frontend (index.html)")
+    server = ComfyServer.start(comfy_root, tmp_path_factory.mktemp("comfyui_frontend"), test_models, front_end_root=request.param)
+    yield server, frontend_version(request.param, comfy_root)
     server.stop()
 
 

@@ -87,7 +87,7 @@ def _latent(comfy, prompt: dict, node: str) -> torch.Tensor:
 
 
 def _fastdrag(checkpoint: str, image: str) -> dict:
-    prompt = json.loads((WORKFLOWS / "fastdrag.json").read_text())
+    prompt = json.loads((WORKFLOWS / "FastDrag - SD1.5 and SD2.x.json").read_text())
     prompt["1"]["inputs"]["ckpt_name"] = checkpoint
     prompt["2"]["inputs"]["image"] = image
     prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [50, 40], "target": [80, 44]}]})
@@ -151,14 +151,14 @@ def test_two_fastdrag_records_on_one_model_are_refused(comfy, tiny_checkpoint, i
 
 
 def _lightning(checkpoint: str, image: str, release: str = LIGHTNING_RELEASE, ip_adapter: str = "ip-adapter_sd15.bin") -> dict:
-    prompt = json.loads((WORKFLOWS / "lightningdrag_ddim.json").read_text())
+    prompt = json.loads((WORKFLOWS / "LightningDrag - 4 candidates, DDIM 25 steps.json").read_text())
     prompt["1"]["inputs"]["ckpt_name"] = checkpoint
     prompt["2"]["inputs"]["image"] = image
     prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [40, 40], "target": [70, 44]}]})
     prompt["3"]["inputs"]["mask"] = ["2", 1]
     prompt["5"]["inputs"].update(release=release, ip_adapter=ip_adapter)
     prompt["8"]["inputs"]["clip_name"] = CLIP_VISION_H
-    prompt["10"]["inputs"]["steps"] = 4
+    prompt["10"]["inputs"].update(steps=4, candidates=1)
     del prompt["11"], prompt["12"]
     return prompt
 

@@ -20,7 +20,7 @@ from comfy_server import ExecutionFailed
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "api"
 POINTS = {"pairs": [{"handle": [60, 40], "target": [90, 50]}]}
-WORKFLOW_OF = {"sdxl": "fastdrag_sdxl.json", "sd20_v": "fastdrag.json", "sd20_eps": "fastdrag.json"}
+WORKFLOW_OF = {"sdxl": "FastDrag - SDXL.json", "sd20_v": "FastDrag - SD1.5 and SD2.x.json", "sd20_eps": "FastDrag - SD1.5 and SD2.x.json"}
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from safetensors.torch import load
 
 from comfy_server import ExecutionFailed, cached_nodes
 
-WORKFLOW = Path(__file__).resolve().parents[2] / "workflows" / "api" / "fastdrag.json"
+WORKFLOW = Path(__file__).resolve().parents[2] / "workflows" / "api" / "FastDrag - SD1.5 and SD2.x.json"
 POINTS = {"pairs": [{"handle": [50, 40], "target": [80, 44]}]}
 
 

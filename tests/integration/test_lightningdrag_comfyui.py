@@ -49,25 +49,26 @@ def _workflow(name, checkpoint, image):
 
 @pytest.fixture
 def ddim(tiny_inpaint_checkpoint, source_image):
-    return _workflow("lightningdrag_ddim.json", tiny_inpaint_checkpoint, source_image)
+    return _workflow("LightningDrag - 4 candidates, DDIM 25 steps.json", tiny_inpaint_checkpoint, source_image)
 
 
 def _latent(comfy, outputs, node="90") -> torch.Tensor:
     return load(comfy.fetch(outputs[node]["latents"][0]))["latent_tensor"]
 
 
-def test_ddim_workflow_runs_on_a_non_square_image_and_is_deterministic(comfy, ddim):
+def test_ddim_workflow_shows_four_candidates_of_a_non_square_image_and_is_deterministic(comfy, ddim):
     first = comfy.run(ddim)["outputs"]
-    assert Image.open(io.BytesIO(comfy.fetch(first["12"]["images"][0]))).size == (128, 96)
+    images = first["12"]["images"]  # the batch preview on the right of the editor
+    assert len(images) == 4 and all(Image.open(io.BytesIO(comfy.fetch(i))).size == (128, 96) for i in images)
     edited = _latent(comfy, first)
-    assert edited.shape == (1, 4, 12, 16) and bool(torch.isfinite(edited).all())
-    ddim["10"]["inputs"]["candidates"] = 2  # forces a fresh run; candidate 0 has the same noise
-    again = _latent(comfy, comfy.run(ddim)["outputs"])
-    assert again.shape == (2, 4, 12, 16)
-    torch.testing.assert_close(again[:1], edited, rtol=1e-3, atol=1e-3)  # batched kernels round differently
-    assert not torch.allclose(again[0], again[1], atol=1e-3)  # each candidate gets its own noise
+    assert edited.shape == (4, 4, 12, 16) and bool(torch.isfinite(edited).all())
+    assert all(not torch.allclose(edited[i], edited[j], atol=1e-3) for i in range(4) for j in range(i))  # each its own noise
+    ddim["10"]["inputs"]["candidates"] = 1  # forces a fresh run; candidate 0 has the same noise
+    alone = _latent(comfy, comfy.run(ddim)["outputs"])
+    assert alone.shape == (1, 4, 12, 16)
+    torch.testing.assert_close(alone, edited[:1], rtol=1e-3, atol=1e-3)  # batched kernels round differently
     ddim["10"]["inputs"]["seed"] = 7
-    assert not torch.allclose(_latent(comfy, comfy.run(ddim)["outputs"])[:1], edited, atol=1e-3)
+    assert not torch.allclose(_latent(comfy, comfy.run(ddim)["outputs"]), alone, atol=1e-3)
 
 
 def test_moving_a_point_reruns_only_what_depends_on_the_points(comfy, ddim):
@@ -93,20 +94,29 @@ def test_points_and_guidance_really_steer_the_sampler(comfy, ddim):
 
 
 def test_lcm_workflow_runs_with_the_lora_and_lcm_sampler(comfy, tiny_inpaint_checkpoint, source_image):
-    prompt = _workflow("lightningdrag_lcm.json", tiny_inpaint_checkpoint, source_image)
+    prompt = _workflow("LightningDrag - 4 candidates, LCM-LoRA 8 steps.json", tiny_inpaint_checkpoint, source_image)
     assert prompt["13"]["inputs"]["lora_name"] == LCM_LORA
     with_lora = _latent(comfy, comfy.run(prompt)["outputs"])
-    assert with_lora.shape == (1, 4, 12, 16)
+    assert with_lora.shape == (4, 4, 12, 16)
     prompt["13"]["inputs"]["strength_model"] = 0.0
     assert not torch.allclose(_latent(comfy, comfy.run(prompt)["outputs"]), with_lora, atol=1e-3)
 
 
-def test_sequential_workflow_chains_two_edits(comfy, tiny_inpaint_checkpoint, source_image):
-    prompt = _workflow("lightningdrag_sequential.json", tiny_inpaint_checkpoint, source_image)
+def test_sequential_workflow_goes_on_from_the_candidate_picked(comfy, tiny_inpaint_checkpoint, source_image):
+    prompt = _workflow("LightningDrag - sequential drag.json", tiny_inpaint_checkpoint, source_image)
     prompt["13"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [70, 44], "target": [96, 50]}]})
-    outputs = comfy.run(prompt)["outputs"]
+    prompt["91"] = {"class_type": "SaveLatent", "inputs": {"samples": ["18", 0], "filename_prefix": "lightningdrag_test/step2"}}
+    entry = comfy.run(prompt)
     for node in ("12", "20"):
-        assert Image.open(io.BytesIO(comfy.fetch(outputs[node]["images"][0]))).size == (128, 96)
+        images = entry["outputs"][node]["images"]
+        assert len(images) == 4 and Image.open(io.BytesIO(comfy.fetch(images[0]))).size == (128, 96)
+    from_first = _latent(comfy, entry["outputs"], "91")
+    # ImageFromBatch's index is the official demo's "Use Output N": only step 2 runs again.
+    prompt["21"]["inputs"]["batch_index"] = 2
+    entry = comfy.run(prompt)
+    step1 = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
+    assert cached_nodes(entry) >= step1 and not cached_nodes(entry) & {"21", "14", "18", "20", "91"}, cached_nodes(entry)
+    assert not torch.allclose(_latent(comfy, entry["outputs"], "91"), from_first, atol=1e-3)
 
 
 def test_a_plain_sd15_model_is_refused(comfy, ddim, tiny_checkpoint):
@@ -166,7 +176,7 @@ def test_every_missing_file_is_named_at_once_under_its_input(comfy_root, tiny_in
         pytest.skip(f"{comfy_root}/models/clip_vision holds an image encoder")
     server = ComfyServer.start(comfy_root, tmp_path / "bare", tmp_path / "no_models")
     try:
-        prompt = json.loads((WORKFLOWS / "lightningdrag_ddim.json").read_text())
+        prompt = json.loads((WORKFLOWS / "LightningDrag - 4 candidates, DDIM 25 steps.json").read_text())
         prompt["1"]["inputs"]["ckpt_name"] = tiny_inpaint_checkpoint
         with pytest.raises(ExecutionFailed) as info:
             server.run(prompt)

@@ -35,7 +35,7 @@ def test_ui_workflow_converts_to_its_api_twin(comfy, ui_path):
 def test_warp_preview_workflow_runs(comfy, tiny_checkpoint):
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (192, 256, 3), dtype=np.uint8)).save(comfy.dirs["input"] / "drag_source.png")
-    prompt = _api("fastdrag_warp_preview.json")
+    prompt = _api("FastDrag - warp preview.json")
     prompt["1"]["inputs"]["ckpt_name"] = tiny_checkpoint
     prompt["2"]["inputs"]["image"] = "drag_source.png"
     prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [100, 90], "target": [150, 90]}]})

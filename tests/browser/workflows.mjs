@@ -1,0 +1,161 @@
+// The example workflows as a user meets them: listed in the Templates browser with their thumbnails,
+// loaded into the real frontend, and laid out so that no node covers another.
+// Usage: node tests/browser/workflows.mjs SERVER_URL MODULE ARTIFACTS_DIR [litegraph|vue] [--thumbnails DIR]
+// MODULE is the pack's folder name in custom_nodes (the Templates browser lists its workflows/ under it).
+// For every workflow it checks, in the renderer picked: the template's JSON and its <name>.jpg thumbnail
+// are served; each node is as large as the frontend needs it (LiteGraph's computeSize, or the Vue node's
+// drawn box); no two nodes' boxes, title bars included, overlap. A screenshot of each loaded workflow goes
+// to ARTIFACTS_DIR. With --thumbnails, it instead writes the screenshot that makes each workflow's
+// thumbnail (its points editor, with the image and the pairs) as DIR/<name>.png.
+// Run by tests/integration/test_workflows_browser.py and tests/integration/make_workflow_thumbnails.py.
+
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+import { chromium } from "playwright-core";
+
+const args = process.argv.slice(2);
+const thumbnailsAt = args.indexOf("--thumbnails");
+const thumbnails = thumbnailsAt >= 0 ? args.splice(thumbnailsAt, 2)[1] : null;
+const [url, module, artifacts, renderer = "litegraph"] = args;
+mkdirSync(thumbnails ?? artifacts, { recursive: true });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+const page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+
+/** Load a workflow as the Templates browser does (by its name, from the pack's templates route). */
+async function load(name) {
+  await page.evaluate(async ([module, name]) => {
+    const response = await fetch(`/api/workflow_templates/${encodeURIComponent(module)}/${encodeURIComponent(name)}.json`);
+    if (!response.ok) throw new Error(`template ${name}: HTTP ${response.status}`);
+    await window.app.loadGraphData(await response.json());
+  }, [module, name]);
+  // Let the images (LoadImage's preview, the editor's canvas) and the Vue nodes settle.
+  await page.waitForTimeout(renderer === "vue" ? 2500 : 1200);
+}
+
+/** Each node's box in graph units (title bar included) and, in LiteGraph, the size it needs. */
+function boxes() {
+  return page.evaluate((vue) => {
+    const { app } = window;
+    const scale = app.canvas.ds.scale;
+    return app.graph._nodes.map((node) => {
+      const title = `${node.type} #${node.id}`;
+      if (vue) {
+        const element = document.querySelector(`[data-node-id="${node.id}"]`);
+        if (!element) return { title, missing: true };
+        const r = element.getBoundingClientRect();  // screen pixels: one scale and offset for every node
+        return { title, box: [r.left / scale, r.top / scale, r.right / scale, r.bottom / scale] };
+      }
+      const bounds = node.getBounding();
+      return { title, box: [bounds[0], bounds[1], bounds[0] + bounds[2], bounds[1] + bounds[3]], size: [...node.size], needs: node.computeSize() };
+    });
+  }, renderer === "vue");
+}
+
+function checkLayout(name, nodes) {
+  for (const node of nodes) {
+    assert.ok(!node.missing, `${name}: ${node.title} is not drawn`);
+    if (node.needs) {
+      assert.ok(node.needs[0] <= node.size[0] + 1 && node.needs[1] <= node.size[1] + 1,
+        `${name}: ${node.title} needs ${node.needs.map(Math.round)} but has ${node.size.map(Math.round)}`);
+    }
+  }
+  for (let i = 0; i < nodes.length; i++) {
+    for (let j = i + 1; j < nodes.length; j++) {
+      const [a, b] = [nodes[i].box, nodes[j].box];
+      const apart = a[2] <= b[0] + 1 || b[2] <= a[0] + 1 || a[3] <= b[1] + 1 || b[3] <= a[1] + 1;
+      assert.ok(apart, `${name}: ${nodes[i].title} [${a.map(Math.round)}] overlaps ${nodes[j].title} [${b.map(Math.round)}]`);
+    }
+  }
+}
+
+/** Show the (first) points editor large and return its box on the page: a workflow's thumbnail. */
+async function showEditor() {
+  return page.evaluate(() => {
+    const { app } = window;
+    const editor = app.graph._nodes.filter((n) => n.type === "DragPointsEditor").sort((a, b) => a.id - b.id)[0];
+    const title = window.LiteGraph.NODE_TITLE_HEIGHT;
+    const [w, h] = [editor.size[0], editor.size[1] + title];
+    const canvas = app.canvas.canvas.getBoundingClientRect();
+    const margin = 100;  // below the frontend's menu and tab bars
+    const scale = Math.min((canvas.width - margin) / w, (canvas.height - margin) / h);
+    app.canvas.ds.scale = scale;
+    app.canvas.ds.offset = [-editor.pos[0] + margin / scale, -editor.pos[1] + title + margin / scale];
+    app.graph.setDirtyCanvas(true, true);
+    return { x: canvas.x + margin, y: canvas.y + margin, width: w * scale, height: h * scale };
+  });
+}
+
+const t0 = Date.now();
+/** Progress on stderr, so that a run that stalls shows where. */
+const step = (what) => console.error(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`);
+
+async function main() {
+  step("browser started");
+  await fetch(`${url}/settings/Comfy.TutorialCompleted`, { method: "POST", body: "true" });
+  await fetch(`${url}/settings/Comfy.VueNodes.Enabled`, { method: "POST", body: String(renderer === "vue") });
+  // The workflows name model files the test server lacks; the dialog saying so would cover the graph.
+  await fetch(`${url}/settings/Comfy.Workflow.ShowMissingModelsWarning`, { method: "POST", body: "false" });
+  step("settings posted; opening the page");
+  await page.goto(url, { timeout: 180000 });
+  step("page loaded");
+  await page.waitForFunction(() => window.app?.graph && window.LiteGraph, null, { timeout: 90000 });
+  await page.waitForTimeout(1500);
+  const version = await page.evaluate(() => window.__COMFYUI_FRONTEND_VERSION__);
+  // The Vue renderer of frontend 1.27 (the "Nodes 2.0" beta, off by default) ignores a workflow's node sizes:
+  // it sizes each node to its content (up to 428 wide) and leaves custom widgets out.
+  const older = (a, b) => { for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] < b[i]; return false; };
+  const layoutKept = renderer !== "vue" || !older(version.split(".").map(Number), [1, 29, 3]);
+  const listed = (await (await fetch(`${url}/api/workflow_templates`)).json())[module];
+  assert.ok(listed?.length, `the Templates browser lists no workflows of ${module}`);
+  for (const name of [...listed].sort()) {
+    step(name);
+    await load(name);
+    step("loaded the graph");
+    if (thumbnails) {
+      const clip = await showEditor();
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: join(thumbnails, `${name}.png`), clip });
+      console.log(`thumbnail: ${name}`);
+      continue;
+    }
+    const thumbnail = await fetch(`${url}/api/workflow_templates/${encodeURIComponent(module)}/${encodeURIComponent(name)}.jpg`);
+    assert.equal(thumbnail.status, 200, `${name}.jpg: HTTP ${thumbnail.status}`);
+    assert.equal(thumbnail.headers.get("content-type"), "image/jpeg");
+    const bytes = new Uint8Array(await thumbnail.arrayBuffer());
+    assert.deepEqual([...bytes.slice(0, 3)], [0xff, 0xd8, 0xff], `${name}.jpg is not a JPEG`);
+    if (!layoutKept) {
+      console.log(`ok: ${name} loads; layout not checked: this renderer sizes every node to its own content`);
+      continue;
+    }
+    const nodes = await boxes();
+    checkLayout(name, nodes);
+    await page.evaluate(() => {  // the whole graph in view, below the menu bars
+      const { app } = window;
+      const nodes = app.graph._nodes;
+      const [x0, y0] = [Math.min(...nodes.map((n) => n.pos[0])), Math.min(...nodes.map((n) => n.pos[1])) - 30];
+      const [x1, y1] = [Math.max(...nodes.map((n) => n.pos[0] + n.size[0])), Math.max(...nodes.map((n) => n.pos[1] + n.size[1]))];
+      const { width, height } = app.canvas.canvas.getBoundingClientRect();
+      const scale = Math.min((width - 140) / (x1 - x0), (height - 160) / (y1 - y0));
+      app.canvas.ds.scale = scale;
+      app.canvas.ds.offset = [-x0 + 70 / scale, -y0 + 110 / scale];
+      app.graph.setDirtyCanvas(true, true);
+    });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(artifacts, `${name}.png`) });
+    console.log(`ok: ${name} (${nodes.length} nodes, none covering another)`);
+  }
+  console.log(`frontend ${version}, ${renderer}: ${listed.length} workflows`);
+}
+
+// An error is printed before the browser is closed, and a close that does not finish cannot hold the exit.
+const closed = () => Promise.race([browser.close(), new Promise((resolve) => setTimeout(resolve, 10000))]);
+try {
+  await main();
+  await closed();
+} catch (error) {
+  console.error(error);
+  await closed();
+  process.exit(1);
+}
