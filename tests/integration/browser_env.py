@@ -44,3 +44,9 @@ def frontend_version(root: Path | None, comfy_root: Path) -> str:
     info = sorted(root.resolve().parents[1].glob("comfyui_frontend_package-*.dist-info"))
     match = re.search(r"-(\d+\.\d+\.\d+)", info[0].name) if info else None
     return match.group(1) if match else root.name
+
+
+def vue_beta(version: str, renderer: str) -> bool:
+    """Whether ``renderer`` is the Vue node renderer of a frontend before 1.29.3 (the "Nodes 2.0" beta of
+    ComfyUI 0.3.64's frontend 1.27): it shows no custom DOM widgets and sizes every node to its content."""
+    return renderer == "vue" and tuple(int(p) for p in version.split(".")[:3]) < (1, 29, 3)
