@@ -16,6 +16,7 @@ import { chromium } from "playwright-core";
 
 import { pairMarks } from "../../js/lib/marks.js";
 import { handlesOutside, latentCircle, pointToLatent } from "../../js/lib/warp_preview.js";
+import { openComfy } from "./comfy_page.mjs";
 
 const [url, imageName, artifacts, renderer = "litegraph"] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
@@ -261,12 +262,7 @@ async function imageThroughOtherNodes(name) {
 }
 
 async function main() {
-  // A fresh ComfyUI user gets the template browser and then the default workflow; skip both.
-  await fetch(`${url}/settings/Comfy.TutorialCompleted`, { method: "POST", body: "true" });
-  await fetch(`${url}/settings/Comfy.VueNodes.Enabled`, { method: "POST", body: String(renderer === "vue") });
-  await page.goto(url, { timeout: 180000 }); // the first load on a busy CPU machine can take minutes
-  await page.waitForFunction(() => window.app?.graph && window.LiteGraph, null, { timeout: 90000 });
-  await page.waitForTimeout(1500); // let the startup workflow finish loading before replacing it
+  await openComfy(page, url, renderer);
 
   // Graph: LoadImage -> DragPointsEditor -> FastDragWarp (on an empty latent) and the mask and holes as images.
   await page.evaluate((name) => {

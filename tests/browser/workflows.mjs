@@ -15,6 +15,8 @@ import { join } from "node:path";
 
 import { chromium } from "playwright-core";
 
+import { openComfy } from "./comfy_page.mjs";
+
 const args = process.argv.slice(2);
 const thumbnailsAt = args.indexOf("--thumbnails");
 const thumbnails = thumbnailsAt >= 0 ? args.splice(thumbnailsAt, 2)[1] : null;
@@ -93,15 +95,9 @@ const step = (what) => console.error(`[${((Date.now() - t0) / 1000).toFixed(1)} 
 
 async function main() {
   step("browser started");
-  await fetch(`${url}/settings/Comfy.TutorialCompleted`, { method: "POST", body: "true" });
-  await fetch(`${url}/settings/Comfy.VueNodes.Enabled`, { method: "POST", body: String(renderer === "vue") });
   // The workflows name model files the test server lacks; the dialog saying so would cover the graph.
-  await fetch(`${url}/settings/Comfy.Workflow.ShowMissingModelsWarning`, { method: "POST", body: "false" });
-  step("settings posted; opening the page");
-  await page.goto(url, { timeout: 180000 });
+  await openComfy(page, url, renderer, { "Comfy.Workflow.ShowMissingModelsWarning": false });
   step("page loaded");
-  await page.waitForFunction(() => window.app?.graph && window.LiteGraph, null, { timeout: 90000 });
-  await page.waitForTimeout(1500);
   const version = await page.evaluate(() => window.__COMFYUI_FRONTEND_VERSION__);
   // The Vue renderer of frontend 1.27 (the "Nodes 2.0" beta, off by default) ignores a workflow's node sizes:
   // it sizes each node to its content (up to 428 wide) and leaves custom widgets out.
