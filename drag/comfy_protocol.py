@@ -5,7 +5,7 @@
   ``("output", 4, 0)`` (:data:`LayerKey`). :func:`layer_key` reads it from a patch's ``extra_options``.
 * **CFG chunks.** A model call's batch is ``len(cond_or_uncond)`` equal chunks, 0 = conditional
   (positive), 1 = unconditional, in any order, together or in separate calls (:func:`conditional`,
-  :func:`add_to_conditional`, :func:`for_every_chunk`).
+  :func:`conditional_rows`, :func:`add_on_rows`, :func:`for_every_chunk`).
 * **The step of a sigma.** Schedules are matched in log sigma (:func:`nearest_step`), on the device,
   with no host sync; :func:`schedule_step` finds the current step of a sampling run.
 * **The DDIM ending.** The official DDIM schedulers end at ``alphas_cumprod[0]``, not at a clean
@@ -74,18 +74,34 @@ def conditional(x: torch.Tensor, extra_options: dict) -> torch.Tensor | None:
     return x.narrow(0, chunks.index(0) * size, size)
 
 
-def add_to_conditional(x: torch.Tensor, extra_options: dict, add: torch.Tensor) -> torch.Tensor:
-    """``x`` ([B, T, C]) with ``add`` ([1, T, C]) added to the rows of every conditional chunk."""
+def conditional_rows(extra_options: dict, like: torch.Tensor) -> torch.Tensor | None:
+    """A [B, 1, 1] tensor (``like``'s batch, device and dtype) that is 1 on the rows of conditional chunks
+    and 0 elsewhere, or None when every chunk is conditional. Made on the device without a host copy."""
     chunks = _chunks(extra_options)
     if 1 not in chunks:
-        return x + add
-    parts = x.split(x.shape[0] // len(chunks))
-    return torch.cat([part + add if kind == 0 else part for part, kind in zip(parts, chunks)])
+        return None
+    rows = like.new_zeros(like.shape[0], 1, 1)
+    size = like.shape[0] // len(chunks)
+    for i, kind in enumerate(chunks):
+        if kind == 0:
+            rows[i * size : (i + 1) * size] = 1
+    return rows
+
+
+def add_on_rows(x: torch.Tensor, add: torch.Tensor, rows: torch.Tensor | None) -> torch.Tensor:
+    """``x`` ([B, T, C]) plus ``add`` ([1, T, C]) on the rows where ``rows`` (:func:`conditional_rows`) is 1, in
+    one kernel; on every row when ``rows`` is None."""
+    return x + add if rows is None else torch.addcmul(x, rows, add)
 
 
 def for_every_chunk(x: torch.Tensor, extra_options: dict) -> torch.Tensor:
-    """``x`` (one chunk's rows) repeated for each chunk of the call."""
-    return x.repeat(len(_chunks(extra_options)), *([1] * (x.dim() - 1)))
+    """``x`` (one chunk's rows, [b, ...]) for each chunk of the call, [chunks·b, ...]; a view (no copy) when b is 1."""
+    chunks = len(_chunks(extra_options))
+    if chunks == 1:
+        return x
+    if x.shape[0] == 1:
+        return x.expand(chunks, *x.shape[1:])
+    return x.repeat(chunks, *([1] * (x.dim() - 1)))
 
 
 def chunk_count(extra_options: dict) -> int:
@@ -125,7 +141,7 @@ def vp_latent(x: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
 
 def _moved(value: Any, device: torch.device) -> Any:
     if isinstance(value, torch.Tensor):
-        return value.to(device)
+        return value.to(device, non_blocking=True)  # from pinned host memory: an asynchronous copy
     if isinstance(value, dict):
         return {k: _moved(v, device) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -134,18 +150,39 @@ def _moved(value: Any, device: torch.device) -> Any:
 
 
 class Placed:
-    """Tensors (or dicts / lists / tuples of them) that move with the model: a shared holder, so the
-    patches of all blocks that use the same inputs move them once, in place."""
+    """Tensors (or dicts / lists / tuples of them) that move with the model, and what is worked out from
+    them while the model is on its device: a shared holder, so the patches of all blocks that use the
+    same inputs move them once.
+
+    The tensors given stay where they are (the node outputs they come from, on the offload device); a
+    move to the model's device makes working copies from them and a move back drops the copies.
+    :meth:`once` keeps a value until the next move, so what is fixed for a sampling run is computed on
+    the first model call that needs it instead of on every call.
+    """
 
     def __init__(self, **tensors: Any):
         self.__dict__.update(tensors)
+        self._origin = tensors
+        self._cache: dict = {}
 
     def to(self, target: Any) -> "Placed":
         if not isinstance(target, torch.dtype):
             device = torch.device(target)
-            for name, value in vars(self).items():
-                setattr(self, name, _moved(value, device))
+            self.__dict__.update({name: _moved(value, device) for name, value in self._origin.items()})
+            self._cache.clear()
         return self
+
+    def once(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, made on the first call for ``key`` after the last move and reused until the next one
+        (ComfyUI moves patch inputs when it loads the model for a run and when it offloads it)."""
+        value = self._cache.get(key)
+        if value is None:
+            value = self._cache[key] = make()
+        return value
+
+    def forget(self) -> None:
+        """Drop what :meth:`once` kept (at the end of a sampling run, so no device memory outlives it)."""
+        self._cache.clear()
 
     def __deepcopy__(self, memo: dict) -> "Placed":
         return self
@@ -211,6 +248,12 @@ def install_replace(patcher, kind: str, block: BlockKey, make: Callable[[Replace
     setter = {"attn1": patcher.set_model_attn1_replace, "attn2": patcher.set_model_attn2_replace}[kind]
     setter(patch, *block)
     return patch
+
+
+def split_across_devices(model_options: dict) -> bool:
+    """Whether ComfyUI will split this model's batch across several GPUs (its MultiGPU CFG split, 0.2x and
+    later, which runs the model's patches on every device at once)."""
+    return bool(model_options.get("multigpu_options")) or bool(model_options.get("multigpu_clones"))
 
 
 def _named(fn: Any) -> Any:

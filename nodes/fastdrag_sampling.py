@@ -21,7 +21,9 @@ from ..drag.fastdrag.inversion import sample_fastdrag_inversion
 from ..drag.fastdrag.kv import ConsistencyPatch, DragKV, KVRecorder, check_latent
 from ..drag.comfy_protocol import vp_latent
 from ..drag.fastdrag.schedule import fastdrag_timesteps
-from .comfy_sampling import check_conditioning, empty_prompt, latent_samples, progress_callback, sigma_table
+from .comfy_sampling import (
+    check_conditioning, empty_prompt, latent_samples, progress_callback, refuse_split_across_devices, sigma_table,
+)
 
 WRAPPER_KEY = "drag_editing.fastdrag_consistency"
 
@@ -54,14 +56,20 @@ def device_budget(model, shape: torch.Size | tuple[int, ...], free: int) -> int:
 
 
 def _record_storage(model, shape: torch.Size, steps: int, offload: bool) -> str | None:
-    """Where the inversion keeps its K/V record (None: the UNet's device), decided before it starts:
-    system memory when asked, or when the record would not fit on the device beside the model."""
+    """Where the inversion keeps its K/V record (None: the UNet's device), decided before it starts.
+
+    The record waits between nodes where ComfyUI keeps node outputs: system memory, unless ComfyUI keeps
+    them on the GPU (``--gpu-only``) and the record fits there beside the model; ``offload``
+    (offload_kv) asks for system memory in every case. From system memory, sampling copies each step's
+    part in while the step before it computes.
+    """
     base = model.model
     dtype = getattr(base, "manual_cast_dtype", None) or base.get_dtype()
     record = record_bytes(base.model_config.unet_config, tuple(shape), steps, dtype.itemsize)
     device = model.load_device
     host_free = comfy.model_management.get_free_memory(torch.device("cpu"))
-    budget = None if device.type == "cpu" else device_budget(model, shape, comfy.model_management.get_free_memory(device))
+    stays_on_device = device.type != "cpu" and comfy.model_management.intermediate_device() == device
+    budget = device_budget(model, shape, comfy.model_management.get_free_memory(device)) if stays_on_device else None
     where = record_storage(record, budget, host_free, offload)
     if where == "cpu" and budget is not None and not offload:
         logging.warning(
@@ -76,6 +84,7 @@ def invert(model, latent: dict, positive: list, steps: int, strength: float, off
     self-attention inputs. Returns the noisy LATENT at the warp timestep and the DRAG_KV."""
     table = checked_sigmas(model)
     check_conditioning(model, positive, "positive")
+    refuse_split_across_devices(model, "FastDragInvert")
     samples = latent_samples(latent, model)
     timesteps = fastdrag_timesteps(steps, strength)
     sampling_sigmas = table[timesteps + [0]]  # [sigma(601), ..., sigma(1), sigma(0)]: the official DDIM end
@@ -110,6 +119,7 @@ def with_consistency(model, kv: DragKV):
             "upstream). Two records would set the same self-attention layers; give this node the model from before "
             "that FastDragConsistency, or turn consistency off here."
         )
+    refuse_split_across_devices(model, "FastDrag's consistency")
     patch = ConsistencyPatch(kv)
     patched = model.clone()
     patched.set_model_attn1_patch(patch)

@@ -4,8 +4,11 @@ management (device, dtype policy, offloading).
 * the appearance encoder becomes a ComfyUI SD1.5 UNet (4 input channels) through ComfyUI's
   diffusers key map; its 24 absent keys (an output head and the tail of its last transformer block
   that nothing reads) are zero-filled, so no weight is left uninitialised;
-* the point embedding network and the attention weights are plain modules in ModelPatchers; the
-  attention weights ride along with the sampling model (the patches name them in ``models()``).
+* the point embedding network and the attention weights are built, as ComfyUI builds its own models,
+  with the ``comfy.ops`` layers it picks for their storage and compute dtypes (the UNet's policy:
+  ``--fp16-unet``, ``--bf16-unet``, fp8 storage with a manual cast, ...), so ComfyUI can load them
+  partially and their layers cast their weights where they compute; they live in ModelPatchers, and
+  the attention weights ride along with the sampling model (the patches name them in ``models()``).
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Callable
+
 import comfy.model_management
 import comfy.model_patcher
+import comfy.ops
 import comfy.sd
 import comfy.utils
 import folder_paths
@@ -131,13 +137,25 @@ def _appearance_patcher(state: dict, widths: tuple[int, int, int, int], path: Pa
     return patcher
 
 
-def _module_patcher(module: torch.nn.Module) -> comfy.model_patcher.ModelPatcher:
-    dtype = comfy.model_management.unet_dtype()
-    return comfy.model_patcher.ModelPatcher(
-        module.to(dtype).eval(),
-        load_device=comfy.model_management.get_torch_device(),
-        offload_device=comfy.model_management.unet_offload_device(),
-    )
+SUPPORTED_DTYPES = [torch.float16, torch.bfloat16, torch.float32]
+"""Compute dtypes the pack's modules run in (SD1.5's); storage may also be fp8 when ComfyUI is asked for it."""
+
+
+def _module_patcher(build: Callable[..., torch.nn.Module], state: dict[str, torch.Tensor]) -> comfy.model_patcher.ModelPatcher:
+    """``build(dtype=, device=, operations=, compute_dtype=)`` with ``state`` loaded, in a ModelPatcher, stored
+    and computed in the dtypes ComfyUI's UNet policy gives weights of this size on this device (as it
+    decides for a ControlNet)."""
+    mm = comfy.model_management
+    load_device, offload_device = mm.get_torch_device(), mm.unet_offload_device()
+    params = sum(v.numel() for v in state.values())
+    storage = mm.unet_dtype(model_params=params, supported_dtypes=SUPPORTED_DTYPES)
+    cast = mm.unet_manual_cast(storage, load_device, SUPPORTED_DTYPES)
+    operations = comfy.ops.pick_operations(storage, cast, load_device=load_device)
+    module = build(dtype=storage, device=offload_device, operations=operations, compute_dtype=cast or storage)
+    module.load_state_dict({k: v.to(storage) for k, v in state.items()})
+    # ComfyUI >= 0.18 swaps this class for its dynamic-VRAM patcher on NVIDIA; 0.3.x has only ModelPatcher.
+    patcher_class = getattr(comfy.model_patcher, "CoreModelPatcher", comfy.model_patcher.ModelPatcher)
+    return patcher_class(module.eval(), load_device=load_device, offload_device=offload_device)
 
 
 def load_release(name: str, ip_adapter: str) -> LightningDragModels:
@@ -152,12 +170,12 @@ def load_release(name: str, ip_adapter: str) -> LightningDragModels:
         raise DragInputError(f"ip_adapter: {ip_adapter}: file not found. {_ip_where()}")
     ip_projection, ip_layers = release.read_ip_adapter(Path(ip_path), widths, _ip_where())
 
-    net = PointEmbeddingNet()
-    net.load_state_dict(point_state)
-    weights = DragAttentionWeights(widths).load(point_attention, ip_projection, ip_layers)
+    attention_state = DragAttentionWeights.state_of(point_attention, ip_projection, ip_layers)
     models = LightningDragModels(
         appearance=_appearance_patcher(appearance_state, widths, root / release.APPEARANCE_FILE, where),
-        points=_module_patcher(net), attention=_module_patcher(weights), widths=widths, name=name,
+        points=_module_patcher(PointEmbeddingNet, point_state),
+        attention=_module_patcher(lambda **like: DragAttentionWeights(widths, **like), attention_state),
+        widths=widths, name=name,
     )
     logging.info(f"LoadLightningDrag: {name} (block widths {widths}) and {ip_adapter}")
     return models

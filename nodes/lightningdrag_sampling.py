@@ -12,6 +12,7 @@ import comfy.utils
 import node_helpers
 import torch
 from comfy.ldm.modules.attention import optimized_attention
+from comfy.patcher_extension import WrappersMP
 
 from ..drag.checks import LATENT_FACTOR, as_mask_batch, check_mask_fits
 from ..drag.errors import DragInputError
@@ -24,8 +25,13 @@ from ..drag.lightningdrag.noise_prior import noise_prior
 from ..drag.comfy_protocol import current_replace, describe, install_replace, module_of, vp_latent
 from ..drag.lightningdrag.point_net import embed_points
 from ..drag.points import DragPoints
-from .comfy_sampling import check_conditioning, empty_prompt, latent_samples, progress_callback, with_official_ddim_end
+from .comfy_sampling import (
+    check_conditioning, empty_prompt, latent_samples, progress_callback, refuse_split_across_devices, with_official_ddim_end,
+)
 from .lightningdrag_models import LightningDragModels
+
+WRAPPER_KEY = "drag_editing.lightningdrag_run"
+
 
 def _compute_dtype(patcher) -> torch.dtype:
     model = patcher.model
@@ -56,7 +62,9 @@ def encode_appearance(models: LightningDragModels, clip, latent: dict) -> Appear
         context=conditioning[0][0].to(device, dtype),
         transformer_options={"patches": {"attn1_patch": [recorder]}},
     )
-    return recorder.bank(tuple(samples.shape), samples, conditioning)
+    # Kept where ComfyUI keeps node outputs (system memory unless --gpu-only) while it waits in ComfyUI's cache;
+    # the sampling patches move it in with the model.
+    return recorder.bank(tuple(samples.shape), samples, conditioning, device=comfy.model_management.intermediate_device())
 
 
 def embed(models: LightningDragModels, points: DragPoints, mask: torch.Tensor | None, anchors: int) -> PointEmbeds:
@@ -68,9 +76,9 @@ def embed(models: LightningDragModels, points: DragPoints, mask: torch.Tensor | 
         check_mask_fits(mask, points, mask.shape[0])
         points = with_border_anchors(points, mask[0], anchors)
     comfy.model_management.load_models_gpu([models.points])
-    net = models.points.model
-    levels = embed_points(net, points, next(net.parameters()).dtype, models.points.load_device)
-    return PointEmbeds(levels, points.width, points.height, len(points.handles))
+    levels = embed_points(models.points.model, points, models.points.load_device)
+    home = comfy.model_management.intermediate_device()
+    return PointEmbeds([(h.to(home), t.to(home)) for h, t in levels], points.width, points.height, len(points.handles))
 
 
 def _check_model(model, models: LightningDragModels) -> None:
@@ -101,10 +109,10 @@ def _check_model(model, models: LightningDragModels) -> None:
 def inpaint_conditioning(conditioning: list, vae, image: torch.Tensor, mask: torch.Tensor, latent_hw) -> list:
     """The text conditioning with the official inpainting channels: the mask (1 = editable,
     binarised at 0.5, nearest to the latent grid) and the latent of the image greyed where editable."""
-    editable = (mask >= 0.5).float()
-    masked = torch.where(editable[..., None].bool(), torch.full_like(image[..., :3], 0.5), image[..., :3])
+    editable = (mask >= 0.5).to(image.device)  # a mask from LoadImage is on the CPU, a decoded image may not be
+    masked = torch.where(editable[..., None], torch.full_like(image[..., :3], 0.5), image[..., :3])
     masked_latent = vae.encode(masked)
-    latent_mask = editable[:, None, ::LATENT_FACTOR, ::LATENT_FACTOR][..., : latent_hw[0], : latent_hw[1]]
+    latent_mask = editable.float()[:, None, ::LATENT_FACTOR, ::LATENT_FACTOR][..., : latent_hw[0], : latent_hw[1]]
     return node_helpers.conditioning_set_values(conditioning, {"concat_latent_image": masked_latent, "concat_mask": latent_mask})
 
 
@@ -147,22 +155,36 @@ def patched_model(model, models: LightningDragModels, appearance: AppearanceBank
     and IP-Adapter in its attention, and point-following CFG, each chained with what other nodes installed."""
     _check_model(model, models)
     _refuse_incompatible(model)
-    weights = models.attention.model
+    refuse_split_across_devices(model, "DragKSampler")
     self_attention, cross_attention = sampling_patches(
-        weights, appearance, embeds, weights.image_tokens(image_embeds[:1]), _attention,
+        models.attention.model, appearance, embeds, image_embeds[:1], _attention,
         {key: (lambda r, attn=attn: (attn.to_k(r), attn.to_v(r))) for key, attn in _self_attentions(model).items()},
         owners=(models.attention,),
     )
     patched = model.clone()
     for key in self_attention:
-        install_replace(patched, "attn1", key, self_attention[key])
+        installed = install_replace(patched, "attn1", key, self_attention[key])
         install_replace(patched, "attn2", key, cross_attention[key])
+    patched.add_wrapper_with_key(WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, _forget_after_run(installed.inputs))
     if point_guidance > 1.0:
         other = patched.model_options.get("sampler_cfg_function")
         if other is not None:
             logging.info(f"DragKSampler: point guidance runs through the CFG function already on the model, {describe(other)}")
         patched.set_model_sampler_cfg_function(point_cfg_function(point_guidance, decay, other), disable_cfg1_optimization=True)
     return patched
+
+
+def _forget_after_run(inputs):
+    """An ``OUTER_SAMPLE`` wrapper that drops what the patches computed for a run when it ends (a closure:
+    ComfyUI copies model options on clone, and copies a function as itself)."""
+
+    def outer_sample(executor, *args, **kwargs):
+        try:
+            return executor(*args, **kwargs)
+        finally:
+            inputs.forget()
+
+    return outer_sample
 
 
 def sampling_sigmas(patched, sampler_name: str, scheduler: str, steps: int) -> tuple[torch.Tensor, bool]:
@@ -177,7 +199,7 @@ def start_latent(patched, source: torch.Tensor, candidates: int, seed: int, firs
     """``candidates`` copies of the source latent with the official noise prior (noised to t = 999,
     read at the schedule's first sigma), in the LATENT's units."""
     start = source.repeat(candidates, 1, 1, 1)
-    noise = comfy.sample.prepare_noise(start, seed)
+    noise = comfy.sample.prepare_noise(start, seed).to(start.device)  # ComfyUI draws it on the CPU, for every device alike
     sigma_max = float(patched.get_model_object("model_sampling").sigma_max)
     return patched.model.process_latent_out(noise_prior(patched.model.process_latent_in(start), noise, sigma_max, first_sigma))
 

@@ -14,7 +14,7 @@ import torch
 
 from unet_harness import PatcherOptions
 from drag_editing_pack_under_test.drag.comfy_protocol import (
-    Patch, Placed, add_to_conditional, conditional, current_replace, describe, for_every_chunk, install_replace, layer_key,
+    Patch, Placed, add_on_rows, conditional, conditional_rows, current_replace, describe, for_every_chunk, install_replace, layer_key,
     module_of, nearest_step, schedule_step, vp_latent,
 )
 
@@ -42,9 +42,14 @@ def test_cfg_chunks_in_any_order_together_or_alone():
     options = {"cond_or_uncond": [1, 0, 1]}
     assert conditional(x, options).flatten().tolist() == [2.0, 3.0]
     assert conditional(x, {"cond_or_uncond": [1]}) is None
-    assert add_to_conditional(x, options, torch.ones(1, 1, 1)).flatten().tolist() == [0, 1, 3, 4, 4, 5]
-    assert add_to_conditional(x[:2], {"cond_or_uncond": [0]}, torch.ones(1, 1, 1)).flatten().tolist() == [1, 2]
+    rows = conditional_rows(options, x)
+    assert rows.flatten().tolist() == [0, 0, 1, 1, 0, 0] and rows.dtype == x.dtype
+    assert add_on_rows(x, torch.ones(1, 1, 1), rows).flatten().tolist() == [0, 1, 3, 4, 4, 5]
+    assert conditional_rows({"cond_or_uncond": [0]}, x[:2]) is None
+    assert add_on_rows(x[:2], torch.ones(1, 1, 1), None).flatten().tolist() == [1, 2]
     assert for_every_chunk(x[:2], options).flatten().tolist() == [0, 1] * 3
+    one = for_every_chunk(x[:1], options)  # one latent: a view, no copy
+    assert one.flatten().tolist() == [0.0] * 3 and one.data_ptr() == x.data_ptr()
 
 
 def test_steps_are_found_in_log_sigma_and_a_final_zero_is_never_one():
@@ -80,11 +85,20 @@ def test_without_one_ours_computes_the_attention_and_a_later_pass_override_still
     assert ("middle", 0, 0) not in options.model_options["transformer_options"]["patches_replace"]["attn1"]
 
 
-def test_placed_inputs_move_in_place_and_are_shared_by_copies():
-    inputs = Placed(bank={("input", 1): torch.zeros(1, 2, 3)}, levels=[(torch.zeros(1), torch.zeros(2))], size=(8, 8))
+def test_placed_inputs_move_as_copies_keep_values_until_moved_and_are_shared_by_copies():
+    home = torch.zeros(1, 2, 3)
+    inputs = Placed(bank={("input", 1): home}, levels=[(torch.zeros(1), torch.zeros(2))], size=(8, 8))
+    made = []
+    assert inputs.once("k", lambda: made.append(1) or "value") == "value" == inputs.once("k", lambda: made.append(1))
+    assert made == [1]  # made once
     assert inputs.to(torch.device("meta")) is inputs
     assert inputs.bank[("input", 1)].device.type == "meta" and inputs.levels[0][1].device.type == "meta"
+    assert inputs.once("k", lambda: "remade") == "remade"  # a move drops what was made for the old place
     assert inputs.to(torch.float16).bank[("input", 1)].dtype == torch.float32
+    inputs.to("cpu")  # back where the node output lives: the original, not a copy
+    assert inputs.bank[("input", 1)] is home
+    inputs.forget()
+    assert inputs.once("k", lambda: "again") == "again"
     assert copy.deepcopy(inputs) is inputs and inputs.size == (8, 8)
 
 

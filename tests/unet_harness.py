@@ -234,10 +234,13 @@ class Denoiser:
         return x - s * out
 
 
-def sample_euler(model, x: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
-    """ComfyUI's ``ddim`` sampler: Euler steps in the VE parameterisation (DDIM with eta 0)."""
+def sample_euler(model, x: torch.Tensor, sigmas: torch.Tensor, callback=None) -> torch.Tensor:
+    """ComfyUI's ``ddim`` sampler: Euler steps in the VE parameterisation (DDIM with eta 0), calling
+    ``callback(step, x0, x, total_steps)`` after each step as ComfyUI's samplers do."""
     s_in = x.new_ones([x.shape[0]])
     for i in range(len(sigmas) - 1):
         denoised = model(x, sigmas[i] * s_in)
         x = x + (x - denoised) / sigmas[i] * (sigmas[i + 1] - sigmas[i])
+        if callback is not None:
+            callback(i, denoised, x, len(sigmas) - 1)
     return x

@@ -29,8 +29,9 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
-from ..comfy_protocol import LayerKey, Patch, Placed, chunk_count, conditional, for_every_chunk, layer_key, nearest_step
+from ..comfy_protocol import LayerKey, Patch, chunk_count, conditional, for_every_chunk, layer_key, nearest_step, split_across_devices
 from ..errors import DragInputError
+from ..transfer import CopyStream, StepPrefetch, host_buffer
 
 _SIGMA_TOLERANCE = 1e-3  # relative; recorded and requested sigmas come from the same table
 
@@ -87,7 +88,8 @@ class KVRecorder:
 
     Install it on a model clone used for one inversion of ``steps`` steps (one UNet evaluation per
     step), then build the record with :meth:`finish`. ``storage``: where the record is kept (the
-    device of the UNet when None; e.g. "cpu" to offload).
+    device of the UNet when None; e.g. "cpu" for system memory, where it is written from a CUDA device
+    asynchronously, into pinned memory, without stalling the inversion).
     """
 
     def __init__(self, steps: int, storage: torch.device | str | None = None):
@@ -95,6 +97,18 @@ class KVRecorder:
         self.storage = storage
         self.states: dict[LayerKey, Tensor] = {}
         self.filled: dict[LayerKey, int] = {}
+        self.copies: CopyStream | None = None
+
+    def _buffer(self, like: Tensor) -> Tensor:
+        shape = (self.steps, *like.shape)
+        if self.storage is None or torch.device(self.storage) == like.device:
+            return torch.empty(shape, dtype=like.dtype, device=like.device)
+        if self.copies is None:
+            self.copies = CopyStream(like.device)
+        storage = torch.device(self.storage)
+        if storage.type == "cpu":
+            return host_buffer(shape, like.dtype, like.device)
+        return torch.empty(shape, dtype=like.dtype, device=storage)
 
     def __call__(self, n: Tensor, context: Tensor, value: Tensor, extra_options: dict):
         key = _decoder_layer(extra_options)
@@ -102,14 +116,17 @@ class KVRecorder:
         if positive is None:
             return n, context, value
         if key not in self.states:
-            device = positive.device if self.storage is None else self.storage
-            self.states[key] = torch.empty((self.steps, *positive.shape), dtype=positive.dtype, device=device)
+            self.states[key] = self._buffer(positive)
             self.filled[key] = 0
         step = self.filled[key]
         if step >= self.steps:
             raise RuntimeError(f"FastDrag inversion evaluated self-attention {key} more than its {self.steps} steps")
         # Inversion visits the lowest timestep first; store in sampling order (highest first).
-        self.states[key][self.steps - 1 - step].copy_(positive)
+        slot = self.states[key][self.steps - 1 - step]
+        if slot.device == positive.device:
+            slot.copy_(positive)
+        else:
+            self.copies.to_host(slot, positive)
         self.filled[key] = step + 1
         return n, context, value
 
@@ -123,39 +140,73 @@ class KVRecorder:
         incomplete = {k: v for k, v in self.filled.items() if v != self.steps}
         if incomplete:
             raise RuntimeError(f"FastDrag inversion recorded some self-attention layers on fewer steps: {incomplete}")
+        if self.copies is not None:
+            self.copies.synchronize()  # once per inversion: the record is complete when it leaves the node
         return DragKV(states=dict(sorted(self.states.items())), **fields)
 
 
-class _RunState:
-    """What one sampling run learns about the record, checked after the run (one host sync in all)."""
+class _Run:
+    """One sampling run with the record: the step the sampler is at (counted on the host from ComfyUI's
+    step callback), the record's slices for it on the device (:class:`..transfer.StepPrefetch`), and a
+    check, kept on the device and read once after the run, that every model evaluation was at the sigma
+    of that step."""
 
-    def __init__(self) -> None:
-        self.reset()
+    def __init__(self, kv: DragKV, order: list[int], sigmas: Tensor):
+        self.kv, self.order = kv, order
+        self.expected = sigmas[: len(order)].float()
+        self.step = 0
+        self.overrun = False
+        self.prefetch: StepPrefetch | None = None
+        self.off: Tensor | None = None  # device bool: an evaluation at another sigma than its step's
+        self.checked: Tensor | None = None  # the last model call's sigmas (one check per call, not per layer)
 
-    def reset(self) -> None:
-        self.unrecorded: Tensor | None = None  # device bool: a model call at a sigma the record lacks
-        self.used = False
+    def counted(self, callback: Callable | None) -> Callable:
+        """ComfyUI's per-step ``callback(step, x0, x, total_steps)``, counting steps first."""
 
-    def note(self, unrecorded: Tensor) -> None:
-        self.unrecorded = unrecorded if self.unrecorded is None else self.unrecorded | unrecorded
-        self.used = True
+        def on_step(step, x0, x, total_steps):
+            self.step = step + 1
+            if callback is not None:
+                return callback(step, x0, x, total_steps)
+
+        return on_step
+
+    def slices(self, n: Tensor, sigmas: Tensor) -> dict[LayerKey, Tensor]:
+        """The record's slices [B, HW, C] of the current step on ``n``'s device, for a model call at ``sigmas``."""
+        if self.prefetch is None:
+            self.prefetch = StepPrefetch(self.kv.states, n.device)
+            self.expected = self.expected.to(n.device)
+        step = min(self.step, len(self.order) - 1)
+        self.overrun |= self.step >= len(self.order)
+        if sigmas is not self.checked:
+            self.checked = sigmas
+            expected = self.expected[step]
+            off = (sigmas[:1].to(expected) - expected).abs() > _SIGMA_TOLERANCE * expected
+            self.off = off if self.off is None else self.off | off
+        following = self.order[step + 1] if step + 1 < len(self.order) else None
+        return self.prefetch.step(self.order[step], following)
+
+
+class _Current:
+    """The sampling run a :class:`ConsistencyPatch` is in, if any."""
+
+    run: _Run | None = None
 
 
 class ConsistencyPatch(Patch):
     """The ``attn1_patch`` that makes sampling reuse ``kv``'s keys and values, with :meth:`outer_sample`,
-    the ``OUTER_SAMPLE`` wrapper that checks each sampling run against the record.
+    the ``OUTER_SAMPLE`` wrapper that runs each sampling run against the record.
 
-    The patch looks the current step up on the device (no host sync per call). The wrapper checks
-    before the run that the sampler's schedule and latent fit the record, and after it that every
-    model evaluation found its step and that the model has the recorded layers, raising a clear
-    error otherwise. ComfyUI moves the step table with the model; the record stays where
-    FastDragInvert put it (``offload_kv``), since the DRAG_KV that holds it outlives this model.
+    The wrapper checks before the run that the sampler's schedule and latent fit the record, counts
+    the steps through ComfyUI's step callback so that the patch knows the current step on the host
+    (no host sync per call, and the record's next step can be copied to the device while the current
+    one computes), and checks after the run that every model evaluation was at its step's sigma and
+    that the model has the recorded layers, raising a clear error otherwise. The record itself stays
+    where FastDragInvert put it (system memory, unless ComfyUI keeps models on the GPU).
     """
 
     def __init__(self, kv: DragKV):
         self.kv = kv
-        self.inputs = Placed(sigmas=kv.sigmas)
-        self.run = _RunState()
+        self.current = _Current()  # shared by the copies ComfyUI makes of the patch and of this wrapper
 
     def __call__(self, n: Tensor, context: Tensor, value: Tensor, extra_options: dict):
         kv = self.kv
@@ -170,26 +221,40 @@ class ConsistencyPatch(Patch):
                 f"{n.shape[2]} channels, but the record holds {stored.shape[1]} with {stored.shape[2]} positions and "
                 f"{stored.shape[3]} channels ({kv.describe()}). Sample the latent that was inverted, with the same model."
             )
-        step, gap = nearest_step(self.inputs.sigmas, extra_options["sigmas"][:1].float())
-        self.run.note(gap[0] > _SIGMA_TOLERANCE)
-        recorded = stored.index_select(0, step.to(stored.device))[0]
-        recorded = for_every_chunk(recorded.to(device=n.device, dtype=n.dtype), extra_options)
+        run = self.current.run
+        if run is None:
+            raise DragInputError(
+                "drag_kv: the model was evaluated outside a sampling run, so the recorded step is unknown; sample it with "
+                "a ComfyUI sampler node (KSampler, SamplerCustom, FastDragKSampler)."
+            )
+        recorded = run.slices(n, extra_options["sigmas"])[key]
+        recorded = for_every_chunk(recorded.to(dtype=n.dtype), extra_options)
         return n, recorded, recorded
 
-    def outer_sample(self, executor: Callable, noise: Tensor, latent_image: Tensor, sampler: Any, sigmas: Tensor, *args, **kwargs):
+    def outer_sample(self, executor: Callable, noise: Tensor, latent_image: Tensor, sampler: Any, sigmas: Tensor,
+                     denoise_mask: Tensor | None = None, callback: Callable | None = None, *args, **kwargs):
+        guider = getattr(executor, "class_obj", None)
+        if guider is not None and split_across_devices(guider.model_options):
+            raise DragInputError(
+                "model: it is set up to split sampling across several GPUs (a MultiGPU node is upstream), which FastDrag's "
+                "consistency does not support: the record is read on one device. Apply the MultiGPU node to a model "
+                "without FastDragConsistency, or sample the edit on one GPU."
+            )
         check_latent(self.kv, latent_image.shape)
-        check_schedule(self.kv, sigmas)
-        self.run.reset()
-        out = executor(noise, latent_image, sampler, sigmas, *args, **kwargs)
-        if not self.run.used:
+        self.current.run = run = _Run(self.kv, check_schedule(self.kv, sigmas), sigmas.float().cpu())
+        try:
+            out = executor(noise, latent_image, sampler, sigmas, denoise_mask, run.counted(callback), *args, **kwargs)
+        finally:
+            self.current.run = None
+        if run.prefetch is None:
             raise DragInputError(
                 "drag_kv: the model has none of the self-attention layers the record holds; sample with the "
                 "model that was inverted (or turn consistency off)."
             )
-        if bool(self.run.unrecorded):
+        if run.overrun or bool(run.off):
             raise DragInputError(
                 f"drag_kv: the sampler evaluated the model between the recorded steps ({self.kv.describe()}). Use a "
-                "first-order sampler that evaluates only at the schedule's steps (ddim, euler)."
+                "first-order sampler that evaluates only at the schedule's steps, in order (ddim, euler)."
             )
         return out
 
@@ -204,13 +269,15 @@ def check_latent(kv: DragKV, shape: torch.Size | tuple[int, ...]) -> None:
         )
 
 
-def check_schedule(kv: DragKV, sigmas: Tensor) -> None:
-    """Raise unless the model is evaluated only at recorded steps: every sigma but the last of ``sigmas``."""
+def check_schedule(kv: DragKV, sigmas: Tensor) -> list[int]:
+    """The record's step for each step of a sampling run on ``sigmas`` (every sigma but the last is
+    evaluated); raises unless each is a recorded step."""
     evaluated = sigmas[:-1].float().cpu()
-    _, gap = nearest_step(kv.sigmas, evaluated)
+    index, gap = nearest_step(kv.sigmas, evaluated)
     if len(evaluated) == 0 or bool((gap > _SIGMA_TOLERANCE).any()):
         raise DragInputError(
             f"drag_kv: the sampler's steps are at timesteps {kv.timesteps_of(evaluated)}, but the K/V were "
             f"{kv.describe()}. With a core sampler use the same steps and scheduler (ddim_uniform), start at step "
             f"{kv.total_steps - len(kv.timesteps)} with add_noise off; or use FastDragKSampler, which follows the record."
         )
+    return index.tolist()

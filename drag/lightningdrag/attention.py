@@ -29,10 +29,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..comfy_protocol import BlockKey, Patch, Placed, add_to_conditional
+from ..comfy_protocol import BlockKey, Patch, Placed, add_on_rows, conditional_rows
 from ..errors import DragInputError
 from .layout import BY_KEY, TRANSFORMER_BLOCKS, block_key
 from .release import CLIP_VISION_DIM, CONTEXT_DIM, IP_TOKENS
@@ -44,47 +43,64 @@ Attention = Callable[[Tensor, Tensor, Tensor, dict], Tensor]
 class DragAttentionWeights(nn.Module):
     """The small learned parts used while sampling: per transformer block the point LayerNorm and
     projection (``lightning-drag-sd15-attn.bin``) and IP-Adapter's ``to_k_ip`` / ``to_v_ip``, plus
-    IP-Adapter's image projection. Modules are named by the official processor index."""
+    IP-Adapter's image projection. Modules are named by the official processor index.
 
-    def __init__(self, widths: tuple[int, int, int, int]):
+    ``operations`` builds the layers (``torch.nn``, or the ``comfy.ops`` class ComfyUI picks for the
+    storage and compute dtypes, whose layers cast their weights to the input and follow low-VRAM
+    loading); ``dtype`` / ``device``: where the weights are stored; ``compute_dtype``: the dtype inputs
+    are given in (the storage dtype when None; never a storage-only dtype such as fp8).
+    """
+
+    def __init__(self, widths: tuple[int, int, int, int], dtype: torch.dtype | None = None, device: Any = None,
+                 operations: Any = nn, compute_dtype: torch.dtype | None = None):
         super().__init__()
         self.widths = tuple(widths)
-        self.point_norm = nn.ModuleDict({str(b.processor_index): nn.LayerNorm(b.embed_dim) for b in TRANSFORMER_BLOCKS})
-        self.point_proj = nn.ModuleDict({str(b.processor_index): nn.Linear(b.embed_dim, widths[b.level], bias=False) for b in TRANSFORMER_BLOCKS})
-        self.to_k_ip = nn.ModuleDict({str(b.processor_index): nn.Linear(CONTEXT_DIM, widths[b.level], bias=False) for b in TRANSFORMER_BLOCKS})
-        self.to_v_ip = nn.ModuleDict({str(b.processor_index): nn.Linear(CONTEXT_DIM, widths[b.level], bias=False) for b in TRANSFORMER_BLOCKS})
-        self.image_proj = nn.Linear(CLIP_VISION_DIM, IP_TOKENS * CONTEXT_DIM)
-        self.image_norm = nn.LayerNorm(CONTEXT_DIM)
+        self.compute_dtype = compute_dtype or dtype or torch.get_default_dtype()
+        like = {"dtype": dtype, "device": device}
+        ops = operations
+        self.point_norm = nn.ModuleDict({str(b.processor_index): ops.LayerNorm(b.embed_dim, **like) for b in TRANSFORMER_BLOCKS})
+        self.point_proj = nn.ModuleDict({str(b.processor_index): ops.Linear(b.embed_dim, widths[b.level], bias=False, **like) for b in TRANSFORMER_BLOCKS})
+        self.to_k_ip = nn.ModuleDict({str(b.processor_index): ops.Linear(CONTEXT_DIM, widths[b.level], bias=False, **like) for b in TRANSFORMER_BLOCKS})
+        self.to_v_ip = nn.ModuleDict({str(b.processor_index): ops.Linear(CONTEXT_DIM, widths[b.level], bias=False, **like) for b in TRANSFORMER_BLOCKS})
+        self.image_proj = ops.Linear(CLIP_VISION_DIM, IP_TOKENS * CONTEXT_DIM, **like)
+        self.image_norm = ops.LayerNorm(CONTEXT_DIM, **like)
 
-    @torch.no_grad()
-    def load(self, point_attention: dict, ip_projection: dict, ip_layers: dict) -> "DragAttentionWeights":
-        """Copy in what :mod:`.release` read (``read_point_attention``, ``read_ip_adapter``)."""
+    @staticmethod
+    def state_of(point_attention: dict, ip_projection: dict, ip_layers: dict) -> dict[str, Tensor]:
+        """The state dict of these modules from what :mod:`.release` read (``read_point_attention``,
+        ``read_ip_adapter``), for ``load_state_dict`` (which ComfyUI's layers need to be loaded through)."""
+        state = {f"image_proj.{k}": ip_projection[f"proj.{k}"] for k in ("weight", "bias")}
+        state |= {f"image_norm.{k}": ip_projection[f"norm.{k}"] for k in ("weight", "bias")}
         for block in TRANSFORMER_BLOCKS:
             i = str(block.processor_index)
-            self.point_norm[i].weight.copy_(point_attention[block.key]["norm.weight"])
-            self.point_norm[i].bias.copy_(point_attention[block.key]["norm.bias"])
-            self.point_proj[i].weight.copy_(point_attention[block.key]["proj.weight"])
-            self.to_k_ip[i].weight.copy_(ip_layers[block.key]["to_k_ip"])
-            self.to_v_ip[i].weight.copy_(ip_layers[block.key]["to_v_ip"])
-        self.image_proj.weight.copy_(ip_projection["proj.weight"])
-        self.image_proj.bias.copy_(ip_projection["proj.bias"])
-        self.image_norm.weight.copy_(ip_projection["norm.weight"])
-        self.image_norm.bias.copy_(ip_projection["norm.bias"])
-        return self
+            state |= {
+                f"point_norm.{i}.weight": point_attention[block.key]["norm.weight"],
+                f"point_norm.{i}.bias": point_attention[block.key]["norm.bias"],
+                f"point_proj.{i}.weight": point_attention[block.key]["proj.weight"],
+                f"to_k_ip.{i}.weight": ip_layers[block.key]["to_k_ip"],
+                f"to_v_ip.{i}.weight": ip_layers[block.key]["to_v_ip"],
+            }
+        return state
 
-    def image_tokens(self, image_embeds: Tensor) -> Tensor:
-        """IP-Adapter's 4 image tokens [B, 4, 768] from CLIP-vision ``image_embeds`` [B, 1024]."""
-        w = self.image_proj.weight
-        tokens = self.image_proj(image_embeds.to(w.device, w.dtype)).reshape(-1, IP_TOKENS, CONTEXT_DIM)
+    def _input(self, x: Tensor, device: torch.device) -> Tensor:
+        return x.to(device=device, dtype=self.compute_dtype)
+
+    def image_tokens(self, image_embeds: Tensor, device: torch.device) -> Tensor:
+        """IP-Adapter's 4 image tokens [B, 4, 768] from CLIP-vision ``image_embeds`` [B, 1024], computed on
+        ``device`` in the compute dtype."""
+        tokens = self.image_proj(self._input(image_embeds, device)).reshape(-1, IP_TOKENS, CONTEXT_DIM)
         return self.image_norm(tokens)
 
-    def point_term(self, block: BlockKey, embedding: Tensor) -> Tensor:
-        """P(E) = W · LN(E) for ``embedding`` [B, L, embed_dim] at ``block``, in the embedding's dtype."""
+    def point_term(self, block: BlockKey, embedding: Tensor, like: Tensor) -> Tensor:
+        """P(E) = W · LN(E) for ``embedding`` [B, L, embed_dim] at ``block``, on ``like``'s device and in its dtype."""
         i = str(BY_KEY[block].processor_index)
-        norm, proj = self.point_norm[i], self.point_proj[i]
-        like = dict(device=embedding.device, dtype=embedding.dtype)
-        normed = F.layer_norm(embedding, norm.normalized_shape, norm.weight.to(**like), norm.bias.to(**like), norm.eps)
-        return F.linear(normed, proj.weight.to(**like))
+        return self.point_proj[i](self.point_norm[i](self._input(embedding, like.device))).to(like.dtype)
+
+    def image_keys_values(self, block: BlockKey, tokens: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
+        """IP-Adapter's keys and values [B, 4, width] of the image ``tokens`` at ``block``, like ``like``."""
+        i = str(BY_KEY[block].processor_index)
+        tokens = self._input(tokens, like.device)
+        return self.to_k_ip[i](tokens).to(like.dtype), self.to_v_ip[i](tokens).to(like.dtype)
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,14 +146,17 @@ class AppearanceRecorder:
             self.states[key] = n
         return n, context, value
 
-    def bank(self, latent_shape: tuple[int, ...], source: Tensor | None = None, conditioning: Any = None) -> AppearanceBank:
+    def bank(self, latent_shape: tuple[int, ...], source: Tensor | None = None, conditioning: Any = None,
+             device: Any = None) -> AppearanceBank:
+        """The bank of what was recorded, kept on ``device`` (where it was recorded when None)."""
         missing = [b.key for b in TRANSFORMER_BLOCKS if b.key not in self.states]
         if missing:
             raise DragInputError(
                 f"release: its appearance encoder's transformer blocks {missing[:4]} never ran; it must have the SD1.5 "
                 "UNet layout of the LightningDrag release."
             )
-        return AppearanceBank({b.key: self.states[b.key] for b in TRANSFORMER_BLOCKS}, tuple(latent_shape), source, conditioning)
+        states = {b.key: self.states[b.key] if device is None else self.states[b.key].to(device) for b in TRANSFORMER_BLOCKS}
+        return AppearanceBank(states, tuple(latent_shape), source, conditioning)
 
 
 def _level(inputs: Placed, extra_options: dict) -> int:
@@ -153,6 +172,17 @@ def _level(inputs: Placed, extra_options: dict) -> int:
     )
 
 
+@dataclass(frozen=True)
+class _SelfTerms:
+    """What one block's self-attention adds, fixed for a sampling run (on the activations' device and dtype):
+    the bank's keys and values [1, T_bank, C] and the point terms P(E_tgt) [1, T, C], P(E_hdl) [1, T_bank, C]."""
+
+    k_bank: Tensor
+    v_bank: Tensor
+    p_target: Tensor
+    p_handle: Tensor
+
+
 class PointSelfAttention(Patch):
     """LightningDrag's self-attention in one transformer block of the main UNet, as an ``attn1`` replacement.
 
@@ -161,6 +191,9 @@ class PointSelfAttention(Patch):
     terms are added to q and k on conditional rows. Tokens that another pack's ``attn1_patch`` put
     between the block's own and the bank keep their keys unchanged. ``inner``: another pack's
     replacement of this block, called on the result in place of plain attention.
+
+    The projected bank and the point terms are computed on the first model call of a run and kept in
+    ``inputs`` (:meth:`..comfy_protocol.Placed.once`), so a call adds four kernels to plain attention.
     """
 
     def __init__(self, key: BlockKey, weights: DragAttentionWeights, inputs: Placed,
@@ -169,7 +202,7 @@ class PointSelfAttention(Patch):
         self.key, self.weights, self.inputs, self.project, self.attention = key, weights, inputs, project, attention
         self.owners, self.inner = owners, inner
 
-    def __call__(self, q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
+    def _check(self, q: Tensor, k: Tensor) -> None:
         stored = self.inputs.bank[self.key]
         if stored.shape[1:] != q.shape[1:]:
             raise DragInputError(
@@ -177,29 +210,37 @@ class PointSelfAttention(Patch):
                 f"bank has {stored.shape[1]} with {stored.shape[2]} (encoded from a latent of shape {list(self.inputs.latent_shape)}). "
                 "Encode the same source image, at the size being edited, with the LightningDrag release that matches this model."
             )
-        batch, tokens = q.shape[:2]
-        if k.shape[1] < tokens:
+        if k.shape[1] < q.shape[1]:
             raise DragInputError(
-                f"model: another patch on block {self.key} left its self-attention {k.shape[1]} keys for {tokens} positions; "
+                f"model: another patch on block {self.key} left its self-attention {k.shape[1]} keys for {q.shape[1]} positions; "
                 "LightningDrag needs the block's own keys. Remove that patch from the model given to DragKSampler."
             )
-        k_bank, v_bank = self.project(stored.to(device=q.device, dtype=q.dtype))
-        k = torch.cat([k, k_bank.expand(batch, -1, -1)], dim=1)
-        v = torch.cat([v, v_bank.expand(batch, -1, -1)], dim=1)
 
-        level = _level(self.inputs, extra_options)
-        handle, target = (e.to(device=q.device, dtype=q.dtype).flatten(2).transpose(1, 2) for e in self.inputs.levels[level])
-        p_target, p_handle = self.weights.point_term(self.key, target), self.weights.point_term(self.key, handle)
-        between = p_target.new_zeros(1, k.shape[1] - 2 * tokens, p_target.shape[2])
-        q = add_to_conditional(q, extra_options, p_target)
-        k = add_to_conditional(k, extra_options, torch.cat([p_target, between, p_handle], dim=1))
+    def _terms(self, q: Tensor, level: int) -> _SelfTerms:
+        k_bank, v_bank = self.project(self.inputs.bank[self.key].to(device=q.device, dtype=q.dtype))
+        handle, target = (e.flatten(2).transpose(1, 2) for e in self.inputs.levels[level])
+        return _SelfTerms(k_bank, v_bank, self.weights.point_term(self.key, target, q), self.weights.point_term(self.key, handle, q))
+
+    def __call__(self, q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
+        self._check(q, k)
+        once = self.inputs.once
+        t = once((self.key, "terms", q.device, q.dtype), lambda: self._terms(q, _level(self.inputs, extra_options)))
+        between = k.shape[1] - q.shape[1]
+        p_keys = once((self.key, "key terms", between, q.device, q.dtype), lambda: torch.cat(
+            [t.p_target, t.p_target.new_zeros(1, between, t.p_target.shape[2]), t.p_handle], dim=1))
+        rows = once(("rows", tuple(extra_options.get("cond_or_uncond", [0])), q.shape[0], q.device, q.dtype),
+                    lambda: conditional_rows(extra_options, q))
+        batch = q.shape[0]
+        q = add_on_rows(q, t.p_target, rows)
+        k = add_on_rows(torch.cat([k, t.k_bank.expand(batch, -1, -1)], dim=1), p_keys, rows)
+        v = torch.cat([v, t.v_bank.expand(batch, -1, -1)], dim=1)
         return self.attend(self.attention, q, k, v, extra_options)
 
 
 class ImagePromptAttention(Patch):
     """IP-Adapter's decoupled image attention in one transformer block, as an ``attn2`` replacement:
     the text attention (``inner``'s, when another pack replaced it) plus attention over the 4 image
-    tokens, for both CFG halves."""
+    tokens, for both CFG halves. The image tokens' keys and values are computed once per run."""
 
     def __init__(self, key: BlockKey, weights: DragAttentionWeights, inputs: Placed, attention: Attention,
                  owners: tuple = (), inner: Callable | None = None):
@@ -207,12 +248,12 @@ class ImagePromptAttention(Patch):
         self.owners, self.inner = owners, inner
 
     def __call__(self, q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
-        i = str(BY_KEY[self.key].processor_index)
-        tokens = self.inputs.image_tokens.to(device=q.device, dtype=q.dtype)
-        k_ip = F.linear(tokens, self.weights.to_k_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
-        v_ip = F.linear(tokens, self.weights.to_v_ip[i].weight.to(q)).expand(q.shape[0], -1, -1)
+        once = self.inputs.once
+        tokens = once(("image tokens", q.device), lambda: self.weights.image_tokens(self.inputs.image_embeds, q.device))
+        k_ip, v_ip = once((self.key, "image", q.device, q.dtype), lambda: self.weights.image_keys_values(self.key, tokens, q))
+        batch = q.shape[0]
         text = self.attend(self.attention, q, k, v, extra_options)
-        return text + self.attention(q, k_ip, v_ip, extra_options)  # IP-Adapter weight 1, as official
+        return text + self.attention(q, k_ip.expand(batch, -1, -1), v_ip.expand(batch, -1, -1), extra_options)  # IP-Adapter weight 1, as official
 
 
 Maker = Callable[[Callable | None], Patch]
@@ -223,7 +264,7 @@ def sampling_patches(
     weights: DragAttentionWeights,
     bank: AppearanceBank,
     embeds: PointEmbeds,
-    image_tokens: Tensor,
+    image_embeds: Tensor,
     attention: Attention,
     projections: dict[BlockKey, Callable[[Tensor], tuple[Tensor, Tensor]]],
     owners: tuple = (),
@@ -231,12 +272,13 @@ def sampling_patches(
     """Per transformer block, the makers of the ``attn1`` (appearance bank and point terms) and ``attn2``
     (IP-Adapter) replacements that make an SD1.5 inpainting UNet LightningDrag's main UNet.
 
-    ``image_tokens``: [1, 4, 768] from :meth:`DragAttentionWeights.image_tokens` (one source image,
-    shared by every candidate and both CFG halves, as in the official pipeline). ``projections[key]``:
+    ``image_embeds``: [1, 1024] CLIP-vision embeddings of the source image, whose IP-Adapter tokens
+    every candidate and both CFG halves share, as in the official pipeline. ``projections[key]``:
     the block's self-attention ``to_k`` and ``to_v``. ``owners``: the ModelPatchers holding
-    ``weights``, loaded with the model. All blocks share one holder of the inputs, moved once.
+    ``weights``, loaded with the model. All blocks share one holder of the inputs, moved once, which
+    also keeps what each block computes once per run (drop it with ``forget()`` when a run ends).
     """
-    inputs = Placed(bank=bank.states, levels=embeds.levels, image_tokens=image_tokens,
+    inputs = Placed(bank=bank.states, levels=embeds.levels, image_embeds=image_embeds,
                     latent_shape=bank.latent_shape, size=(embeds.width, embeds.height))
     self_attention = {
         b.key: (lambda inner, key=b.key: PointSelfAttention(key, weights, inputs, projections[key], attention, owners, inner))

@@ -7,6 +7,8 @@ per point holding the pair's 1-based number; a conv pyramid turns them into embe
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -16,10 +18,10 @@ from ..points import DragPoints
 class _ConvBlock(nn.Module):
     """conv 3×3 (stride 2) → SiLU → conv 3×3 → SiLU, without biases (the official ``ConvBlock``)."""
 
-    def __init__(self, in_channels: int, out_channels: int):
+    def __init__(self, in_channels: int, out_channels: int, operations: Any = nn, **like: Any):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1, bias=False)
-        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, stride=1, padding=1, bias=False)
+        self.conv1 = operations.Conv2d(in_channels, out_channels, 3, stride=2, padding=1, bias=False, **like)
+        self.conv2 = operations.Conv2d(out_channels, out_channels, 3, stride=1, padding=1, bias=False, **like)
 
     def forward(self, x: Tensor) -> Tensor:
         return nn.functional.silu(self.conv2(nn.functional.silu(self.conv1(x))))
@@ -28,13 +30,21 @@ class _ConvBlock(nn.Module):
 class PointEmbeddingNet(nn.Module):
     """The official ``PointEmbeddingModel(embed_dim=16)``; its state dict keys are those of
     ``point_embedding/point_embedding.pt`` (``conv_in``, ``downsample_blocks_vae.{0-2}``,
-    ``downsample_blocks_unet.{0-2}``, each block ``conv1``/``conv2``)."""
+    ``downsample_blocks_unet.{0-2}``, each block ``conv1``/``conv2``).
 
-    def __init__(self) -> None:
+    ``operations`` builds the convolutions (``torch.nn``, or the ``comfy.ops`` class ComfyUI picks);
+    ``dtype`` / ``device``: where the weights are stored; ``compute_dtype``: the dtype the index maps
+    are given in (the storage dtype when None).
+    """
+
+    def __init__(self, dtype: torch.dtype | None = None, device: Any = None, operations: Any = nn,
+                 compute_dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        self.conv_in = nn.Conv2d(2, 32, 3, padding=1, bias=False)
-        self.downsample_blocks_vae = nn.Sequential(_ConvBlock(32, 64), _ConvBlock(64, 128), _ConvBlock(128, 256))
-        self.downsample_blocks_unet = nn.ModuleList([_ConvBlock(256, 512), _ConvBlock(512, 1024), _ConvBlock(1024, 2048)])
+        self.compute_dtype = compute_dtype or dtype or torch.get_default_dtype()
+        like = {"operations": operations, "dtype": dtype, "device": device}
+        self.conv_in = operations.Conv2d(2, 32, 3, padding=1, bias=False, dtype=dtype, device=device)
+        self.downsample_blocks_vae = nn.Sequential(_ConvBlock(32, 64, **like), _ConvBlock(64, 128, **like), _ConvBlock(128, 256, **like))
+        self.downsample_blocks_unet = nn.ModuleList([_ConvBlock(256, 512, **like), _ConvBlock(512, 1024, **like), _ConvBlock(1024, 2048, **like)])
 
     def forward(self, index_maps: Tensor) -> list[tuple[Tensor, Tensor]]:
         """``index_maps``: [B, 2, H, W] (handles, targets; see :func:`index_maps`). Returns, for levels
@@ -65,7 +75,8 @@ def index_maps(points: DragPoints, dtype: torch.dtype = torch.float32, device: t
 
 
 @torch.no_grad()
-def embed_points(net: PointEmbeddingNet, points: DragPoints, dtype: torch.dtype, device: torch.device) -> list[tuple[Tensor, Tensor]]:
-    """Run ``net`` (already on ``device`` in ``dtype``) on the points' index maps: per level 0-3, the
-    (handle, target) embeddings [1, 128·2^l, h_l, w_l]."""
-    return net(index_maps(points, dtype, device))
+def embed_points(net: PointEmbeddingNet, points: DragPoints, device: torch.device) -> list[tuple[Tensor, Tensor]]:
+    """Run ``net`` on ``device`` (where ComfyUI loaded it, or where its layers cast their weights to) on the
+    points' index maps, in its compute dtype: per level 0-3, the (handle, target) embeddings
+    [1, 128·2^l, h_l, w_l]."""
+    return net(index_maps(points, net.compute_dtype, device))

@@ -42,7 +42,7 @@ def sample_with(unet, model, kv, x, sampling_sigmas, after=()):
     """Sample ``x`` on ``sampling_sigmas`` with ``kv``'s consistency patch, then the attn1 patches ``after``."""
     patch = ConsistencyPatch(kv)
     comfy_style(unet, model, [patch, *after], tuple(x.shape[-2:]))
-    sample = lambda noise, latent, sampler, sigmas: H.sample_euler(model, x, sigmas)  # noqa: E731
+    sample = lambda noise, latent, sampler, sigmas, mask, callback: H.sample_euler(model, x, sigmas, callback)  # noqa: E731
     return patch.outer_sample(sample, None, x, None, sampling_sigmas)
 
 

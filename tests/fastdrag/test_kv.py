@@ -94,66 +94,94 @@ def test_recorder_keeps_only_the_positive_chunk_and_only_decoder_blocks():
     assert bool((recorder.states[("output", 4, 0)] == 1).all())
 
 
+def _in_run(patch, sigmas, calls, latent_shape=(2, 4, 2, 2)):
+    """One sampling run on ``sigmas`` through the patch's wrapper: ``calls[i]`` lists the model calls of step i,
+    each ``(sigma, n, extra_options)``; returns what the patch gave each call."""
+    outs = []
+
+    def executor(noise, latent, sampler, sigmas, denoise_mask, callback):
+        for step, step_calls in enumerate(calls):
+            for sigma, n, options in step_calls:
+                outs.append(patch(n, n, n, {"sigmas": torch.full((n.shape[0],), sigma), **options}))
+            callback(step, None, None, len(sigmas) - 1)
+        return latent
+
+    patch.outer_sample(executor, None, torch.zeros(latent_shape), None, sigmas)
+    return outs
+
+
+GOOD = torch.tensor([3.0, 2.0, 1.0, 0.0])
+
+
 @pytest.mark.parametrize("chunks", [[0], [1], [0, 1], [1, 0]])
 def test_patch_gives_every_chunk_the_record_of_the_current_step(chunks):
     kv = _tiny_record()
     patch = ConsistencyPatch(kv)
     n = torch.randn(2 * len(chunks), 4, 5)
-    _, context, value = patch(n, n, n, {"block": ("output", 4), "block_index": 0, "sigmas": torch.full((n.shape[0],), 2.0), "cond_or_uncond": chunks})
+    options = {"block": ("output", 4), "block_index": 0, "cond_or_uncond": chunks}
+    outs = _in_run(patch, GOOD, [[(3.0, n, options)], [(2.0, n, options)], [(1.0, n, options)]])
+    _, context, value = outs[1]
     assert context is value
     expected = kv.states[("output", 4, 0)][1]  # sigma 2.0 is the second step in sampling order
     assert torch.equal(context, expected.repeat(len(chunks), 1, 1))
     assert torch.equal(expected[:, 0, 0], torch.tensor([1.0, 11.0]))  # batch order kept
 
 
-def test_patch_leaves_other_blocks_alone():
+def test_cond_and_uncond_in_separate_calls_of_a_step_get_the_same_record():
+    kv = _tiny_record()
+    n = torch.randn(2, 4, 5)
+    cond, uncond = ({"block": ("output", 4), "cond_or_uncond": [c]} for c in (0, 1))
+    outs = _in_run(ConsistencyPatch(kv), GOOD, [[(s, n, cond), (s, n, uncond)] for s in (3.0, 2.0, 1.0)])
+    for step in range(3):
+        assert torch.equal(outs[2 * step][1], kv.states[("output", 4, 0)][step])
+        assert torch.equal(outs[2 * step + 1][1], kv.states[("output", 4, 0)][step])
+
+
+def test_patch_leaves_other_blocks_alone_and_needs_a_run():
     patch = ConsistencyPatch(_tiny_record())
     n = torch.randn(2, 4, 5)
     for block in (("input", 4), ("middle", 0), ("output", 9)):
         out = patch(n, n, n, {"block": block, "sigmas": torch.ones(2), "cond_or_uncond": [0]})
         assert all(t is n for t in out)
+    with pytest.raises(DragInputError, match="outside a sampling run"):
+        patch(n, n, n, {"block": ("output", 4), "sigmas": torch.full((2,), 3.0), "cond_or_uncond": [0]})
 
 
 def test_offloaded_record_is_used_the_same_way():
     kv = _tiny_record(storage="cpu")
-    patch = ConsistencyPatch(kv)
     n = torch.randn(2, 4, 5)
-    _, context, _ = patch(n, n, n, {"block": ("output", 4), "sigmas": torch.full((2,), 3.0), "cond_or_uncond": [0]})
-    assert torch.equal(context, kv.states[("output", 4, 0)][0])
+    outs = _in_run(ConsistencyPatch(kv), GOOD, [[(3.0, n, {"block": ("output", 4), "cond_or_uncond": [0]})]] + [[]] * 2)
+    assert torch.equal(outs[0][1], kv.states[("output", 4, 0)][0])
 
 
 def test_run_checks_the_schedule_before_and_every_evaluation_after():
     kv = _tiny_record()
     patch = ConsistencyPatch(kv)
-    outer_sample = patch.outer_sample
     n = torch.randn(2, 4, 5)
+    options = {"block": ("output", 4), "cond_or_uncond": [0]}
 
     def run(sigmas, evaluated, latent_shape=(2, 4, 2, 2)):
-        """One sampling run whose sampler evaluates the model at the sigmas ``evaluated``."""
-        def executor(noise, latent, sampler, sigmas):
-            for sigma in evaluated:
-                patch(n, n, n, {"block": ("output", 4), "sigmas": torch.full((2,), sigma), "cond_or_uncond": [0]})
-            return latent
-        return outer_sample(executor, None, torch.zeros(latent_shape), None, sigmas)
+        """One sampling run whose sampler evaluates the model at ``evaluated[i]`` (a list of sigmas) in step i."""
+        return _in_run(patch, sigmas, [[(s, n, options) for s in step] for step in evaluated], latent_shape)
 
-    good = torch.tensor([3.0, 2.0, 1.0, 0.0])
-    run(good, [3.0, 2.0, 1.0])
+    run(GOOD, [[3.0], [2.0], [1.0]])
     with pytest.raises(DragInputError, match=r"steps are at timesteps .* but the K/V were recorded at timesteps \[300, 200, 100\]"):
         run(torch.tensor([2.5, 2.0, 1.0, 0.0]), [])
     with pytest.raises(DragInputError, match="evaluated the model between the recorded steps"):
-        run(good, [3.0, 2.4, 2.0, 1.0])  # a second-order sampler's midpoint
-    run(good, [3.0, 2.0, 1.0])  # the failed run left no state behind
+        run(GOOD, [[3.0], [2.4, 2.0], [1.0]])  # a second-order sampler's midpoint
+    with pytest.raises(DragInputError, match="evaluated the model between the recorded steps"):
+        run(GOOD, [[3.0], [2.0], [1.0], [1.0]])  # more steps than the schedule
+    run(GOOD, [[3.0], [2.0], [1.0]])  # the failed run left no state behind
     with pytest.raises(DragInputError, match="has none of the self-attention layers"):
-        run(good, [])
+        run(GOOD, [])
     with pytest.raises(DragInputError, match=r"latent: 1 latent\(s\) of 2×2, but the DRAG_KV was recorded"):
-        run(good, [3.0], latent_shape=(1, 4, 2, 2))
+        run(GOOD, [[3.0]], latent_shape=(1, 4, 2, 2))
 
 
 def test_patch_refuses_a_latent_of_another_size():
-    patch = ConsistencyPatch(_tiny_record())
     n = torch.randn(2, 9, 5)
     with pytest.raises(DragInputError, match="gets 2 latent\\(s\\) with 9 positions .* holds 2 with 4 positions"):
-        patch(n, n, n, {"block": ("output", 4), "sigmas": torch.ones(2), "cond_or_uncond": [0]})
+        _in_run(ConsistencyPatch(_tiny_record()), GOOD, [[(3.0, n, {"block": ("output", 4), "cond_or_uncond": [0]})]])
 
 
 def test_model_without_decoder_self_attention_is_refused():
@@ -164,4 +192,4 @@ def test_model_without_decoder_self_attention_is_refused():
 def test_check_helpers_accept_what_fits():
     kv = _tiny_record()
     check_latent(kv, (2, 4, 2, 2))
-    check_schedule(kv, torch.tensor([2.0, 1.0, 0.03]))  # a later start (KSamplerAdvanced start_at_step)
+    assert check_schedule(kv, torch.tensor([2.0, 1.0, 0.03])) == [1, 2]  # a later start (KSamplerAdvanced start_at_step)

@@ -69,10 +69,13 @@ def prepare_dirs(workdir: Path, models: Path | None = None, test_pack: bool = Fa
     return dirs
 
 
-def comfy_args(dirs: dict[str, Path], front_end_root: Path | None = None) -> list[str]:
+def comfy_args(dirs: dict[str, Path], front_end_root: Path | None = None, extra: tuple[str, ...] = ()) -> list[str]:
+    """main.py's arguments for a CPU server with the folders of :func:`prepare_dirs`; ``extra``: more flags
+    (e.g. ``--fp16-unet``)."""
     packs = [p.name for p in sorted(dirs["custom_nodes"].iterdir())]
     return [
         "--cpu",
+        *extra,
         "--disable-auto-launch",
         "--extra-model-paths-config", str(dirs["config"]),
         "--disable-all-custom-nodes", "--whitelist-custom-nodes", *packs,
@@ -108,14 +111,15 @@ class ComfyServer:
 
     @classmethod
     def start(cls, root: Path, workdir: Path, models: Path | None = None, timeout: float = 300,
-              test_pack: bool = False, front_end_root: Path | None = None) -> ComfyServer:
-        """Start ComfyUI with the pack (and the test pack), optionally serving the frontend at ``front_end_root``."""
+              test_pack: bool = False, front_end_root: Path | None = None, extra_args: tuple[str, ...] = ()) -> ComfyServer:
+        """Start ComfyUI with the pack (and the test pack), optionally serving the frontend at ``front_end_root``,
+        with ``extra_args`` added to its command line."""
         dirs = prepare_dirs(workdir, models, test_pack)
         port = _free_port()
         log_path = workdir / "comfyui.log"
         log = open(log_path, "w")
         process = subprocess.Popen(
-            [comfyui_python(root), "main.py", *comfy_args(dirs, front_end_root), "--listen", "127.0.0.1", "--port", str(port)],
+            [comfyui_python(root), "main.py", *comfy_args(dirs, front_end_root, extra_args), "--listen", "127.0.0.1", "--port", str(port)],
             cwd=root,
             stdout=log,
             stderr=subprocess.STDOUT,

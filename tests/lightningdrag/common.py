@@ -8,10 +8,20 @@ from diffusers import UNet2DConditionModel
 import unet_harness as H
 from drag_editing_pack_under_test.drag.comfy_protocol import install_replace
 from drag_editing_pack_under_test.drag.lightningdrag import release
-from drag_editing_pack_under_test.drag.lightningdrag.attention import AppearanceRecorder, PointEmbeds, sampling_patches
+from drag_editing_pack_under_test.drag.lightningdrag.attention import AppearanceRecorder, DragAttentionWeights, PointEmbeds, sampling_patches
 
 WIDTHS = (32, 32, 32, 32)
 LATENT = (16, 16)  # a 128×128 image
+
+
+def attention_weights(point_attention: dict, ip_projection: dict, ip_layers: dict, **build) -> DragAttentionWeights:
+    """:class:`DragAttentionWeights` for the small UNet (``build``: its dtype, device, operations...) loaded
+    with the parts the release readers return, as the loader node loads them."""
+    weights = DragAttentionWeights(WIDTHS, **build)
+    dtype = build.get("dtype")
+    state = DragAttentionWeights.state_of(point_attention, ip_projection, ip_layers)
+    weights.load_state_dict({k: v if dtype is None else v.to(dtype) for k, v in state.items()})
+    return weights.eval()
 
 
 def main_unet(seed: int = 1) -> UNet2DConditionModel:
@@ -32,14 +42,14 @@ def bank_of(appearance, source, text):
 
 
 @torch.no_grad()
-def ours(unet, bank, levels, tokens, text, x, chunks, weights, inner1=None, inner2=None, attn1_patches=()):
+def ours(unet, bank, levels, embeds, text, x, chunks, weights, inner1=None, inner2=None, attn1_patches=()):
     """Our patches installed on ``unet`` as the nodes install them (after ``inner1`` / ``inner2``, another
     pack's replacements, and ``attn1_patches``, another pack's patches), driven on ``chunks(x)``: a list
     of (cond_or_uncond, batch) model calls. Returns the outputs concatenated."""
     comfy = H.ComfyStyle(unet, LATENT)
     for patch in attn1_patches:
         comfy.set_model_attn1_patch(patch)
-    self_attention, cross_attention = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), tokens, H.attention, H.projections(unet))
+    self_attention, cross_attention = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), embeds, H.attention, H.projections(unet))
     for key in self_attention:
         if inner1 is not None:
             comfy.set_model_attn1_replace(inner1, *key)

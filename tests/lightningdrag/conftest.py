@@ -6,11 +6,10 @@ import torch
 
 import lightningdrag_files as files
 from drag_editing_pack_under_test.drag.lightningdrag import release
-from drag_editing_pack_under_test.drag.lightningdrag.attention import DragAttentionWeights
 from drag_editing_pack_under_test.drag.lightningdrag.point_net import PointEmbeddingNet, embed_points
 from drag_editing_pack_under_test.drag.points import DragPoints
 
-from .common import LATENT, WIDTHS
+from .common import LATENT, WIDTHS, attention_weights
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +24,16 @@ def release_dir(tmp_path_factory):
 def parts(release_dir):
     root = release_dir / "lightning-drag-sd15"
     appearance = files.appearance_unet(WIDTHS)
-    weights = DragAttentionWeights(WIDTHS).load(
+    weights = attention_weights(
         release.read_point_attention(root / release.ATTENTION_FILE, WIDTHS, "W"),
         *release.read_ip_adapter(release_dir / "ip-adapter_sd15.bin", WIDTHS, "W"),
-    ).float()
+    )
     net = PointEmbeddingNet()
     net.load_state_dict(release.read_point_embedding(root / release.POINT_EMBEDDING_FILE, "W"))
     points = DragPoints.from_pairs([((40, 50), (70, 52)), ((90, 90), (88, 60))], 128, 128)
-    levels = embed_points(net, points, torch.float32, torch.device("cpu"))
+    levels = embed_points(net, points, torch.device("cpu"))
     torch.manual_seed(2)
     source = torch.randn(1, 4, *LATENT)
     text = torch.randn(1, 77, 768)
-    tokens = weights.image_tokens(torch.randn(1, 1024))
-    return appearance, weights, levels, source, text, tokens
+    embeds = torch.randn(1, 1024)
+    return appearance, weights, levels, source, text, embeds

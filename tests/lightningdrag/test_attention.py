@@ -10,10 +10,10 @@ import torch
 import unet_harness as H
 from drag_editing_pack_under_test.drag.comfy_protocol import Placed
 from drag_editing_pack_under_test.drag.errors import DragInputError
-from drag_editing_pack_under_test.drag.lightningdrag.attention import DragAttentionWeights, PointEmbeds, sampling_patches
+from drag_editing_pack_under_test.drag.lightningdrag.attention import PointEmbeds, sampling_patches
 from drag_editing_pack_under_test.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 
-from .common import LATENT, WIDTHS, bank_of, main_unet, ours
+from .common import LATENT, WIDTHS, attention_weights, bank_of, main_unet, ours
 from .official import install_official, record_norm1
 
 
@@ -32,29 +32,30 @@ def test_recorded_bank_is_the_official_norm1_writer_output(parts):
 
 @torch.no_grad()
 def test_patches_equal_the_official_processors_in_one_call_or_two(parts):
-    appearance, weights, levels, source, text, tokens = parts
+    appearance, weights, levels, source, text, embeds = parts
     bank = bank_of(appearance, source, text)
     unet = main_unet()
     x = torch.randn(2, 9, *LATENT)  # two candidates
     cfg_batch = torch.cat([x, x])  # official layout: uncond candidates first, then cond
+    tokens = weights.image_tokens(embeds, torch.device("cpu"))
     store = {"bank": bank.states, "levels": levels, "weights": weights, "uc_mask": torch.tensor([True, True, False, False])}
     install_official(unet, store)
     official = unet(cfg_batch, 500, encoder_hidden_states=torch.cat([text, tokens], 1).expand(4, -1, -1)).sample
-    together = ours(unet, bank, levels, tokens, text, x, lambda x: [([1, 0], torch.cat([x, x]))], weights)
+    together = ours(unet, bank, levels, embeds, text, x, lambda x: [([1, 0], torch.cat([x, x]))], weights)
     torch.testing.assert_close(together, official, rtol=0, atol=2e-5)
-    separate = ours(unet, bank, levels, tokens, text, x, lambda x: [([1], x), ([0], x)], weights)
+    separate = ours(unet, bank, levels, embeds, text, x, lambda x: [([1], x), ([0], x)], weights)
     torch.testing.assert_close(separate, official, rtol=0, atol=2e-5)
     assert (official[:2] - official[2:]).abs().max() > 1e-3  # the point terms really act on the cond half
 
 
 @torch.no_grad()
 def test_zero_point_projection_makes_cond_equal_uncond_and_the_bank_matters(parts):
-    appearance, weights, levels, source, text, tokens = parts
+    appearance, weights, levels, source, text, embeds = parts
     bank = bank_of(appearance, source, text)
     unet = main_unet()
     x = torch.randn(1, 9, *LATENT)
     both = lambda x: [([1, 0], torch.cat([x, x]))]  # noqa: E731
-    zero = DragAttentionWeights(WIDTHS).load(
+    zero = attention_weights(
         {b.key: {"norm.weight": torch.ones(b.embed_dim), "norm.bias": torch.zeros(b.embed_dim),
                  "proj.weight": torch.zeros(WIDTHS[b.level], b.embed_dim)} for b in TRANSFORMER_BLOCKS},
         {"proj.weight": weights.image_proj.weight, "proj.bias": weights.image_proj.bias,
@@ -62,34 +63,34 @@ def test_zero_point_projection_makes_cond_equal_uncond_and_the_bank_matters(part
         {b.key: {"to_k_ip": weights.to_k_ip[str(b.processor_index)].weight, "to_v_ip": weights.to_v_ip[str(b.processor_index)].weight}
          for b in TRANSFORMER_BLOCKS},
     )
-    out = ours(unet, bank, levels, tokens, text, x, both, zero)
+    out = ours(unet, bank, levels, embeds, text, x, both, zero)
     torch.testing.assert_close(out[0], out[1], rtol=0, atol=0)
     # Zero embeddings still move the cond half: LN(0) is the LayerNorm bias, projected densely (as official).
     zero_levels = [(torch.zeros_like(h), torch.zeros_like(t)) for h, t in levels]
-    out = ours(unet, bank, zero_levels, tokens, text, x, both, weights)
+    out = ours(unet, bank, zero_levels, embeds, text, x, both, weights)
     assert (out[0] - out[1]).abs().max() > 1e-4
     # The uncond half never sees the points; the bank reaches both halves.
-    with_points = ours(unet, bank, levels, tokens, text, x, both, weights)
+    with_points = ours(unet, bank, levels, embeds, text, x, both, weights)
     torch.testing.assert_close(with_points[0], out[0], rtol=0, atol=0)
     other_bank = bank_of(appearance, torch.randn_like(source), text)
-    changed = ours(unet, other_bank, levels, tokens, text, x, both, weights)
+    changed = ours(unet, other_bank, levels, embeds, text, x, both, weights)
     assert (changed - with_points).abs().amax(dim=(1, 2, 3)).min() > 1e-3
 
 
 def test_bank_and_embeddings_of_another_size_are_refused(parts):
-    appearance, weights, levels, source, text, tokens = parts
+    appearance, weights, levels, source, text, embeds = parts
     bank = bank_of(appearance, source, text)
     unet = main_unet()
     small = torch.randn(1, 9, 8, 8)
     with pytest.raises(DragInputError, match="Encode the same source image"):
-        ours(unet, bank, levels, tokens, text, small, lambda x: [([0], x)], weights)
+        ours(unet, bank, levels, embeds, text, small, lambda x: [([0], x)], weights)
 
 
 @torch.no_grad()
 def test_another_packs_cross_attention_replacement_runs_inside_ours(parts):
     """An IPAdapter-style attn2 replacement (text attention plus its own image attention) keeps its term:
     ours adds IP-Adapter's image attention to what it returns, exactly the sum of both terms by hand."""
-    appearance, weights, levels, source, text, tokens = parts
+    appearance, weights, levels, source, text, embeds = parts
     bank = bank_of(appearance, source, text)
     unet = main_unet()
     x = torch.randn(1, 9, *LATENT)
@@ -100,9 +101,11 @@ def test_another_packs_cross_attention_replacement_runs_inside_ours(parts):
     def other_pack(q, k, v, extra_options):
         return H.attention(q, k, v, extra_options) + 0.5 * H.attention(q, extra_tokens.expand(q.shape[0], -1, -1), extra_tokens.expand(q.shape[0], -1, -1), extra_options)
 
-    chained = ours(unet, bank, levels, tokens, text, x, both, weights, inner2=other_pack)
-    plain = ours(unet, bank, levels, tokens, text, x, both, weights)
+    chained = ours(unet, bank, levels, embeds, text, x, both, weights, inner2=other_pack)
+    plain = ours(unet, bank, levels, embeds, text, x, both, weights)
     assert (chained - plain).abs().max() > 1e-4  # the other pack's term is there
+
+    tokens = weights.image_tokens(embeds, torch.device("cpu"))
 
     def by_hand(q, k, v, extra_options):  # the other pack's output plus IP-Adapter's image attention, written out
         i = str(TRANSFORMER_BLOCKS[[b.key for b in TRANSFORMER_BLOCKS].index(tuple(extra_options["block"]))].processor_index)
@@ -111,7 +114,7 @@ def test_another_packs_cross_attention_replacement_runs_inside_ours(parts):
         return other_pack(q, k, v, extra_options) + H.attention(q, k_ip, v_ip, extra_options)
 
     comfy = H.ComfyStyle(unet, LATENT)
-    self_attention, _ = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), tokens, H.attention, H.projections(unet))
+    self_attention, _ = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), embeds, H.attention, H.projections(unet))
     for key in self_attention:
         comfy.set_model_attn1_replace(self_attention[key](None), *key)
         comfy.set_model_attn2_replace(by_hand, *key)
@@ -124,7 +127,7 @@ def test_another_packs_cross_attention_replacement_runs_inside_ours(parts):
 def test_another_packs_self_attention_replacement_gets_our_keys(parts):
     """A self-attention replacement chained inside ours computes the attention from our q, k and v
     (bank and point terms included): with plain attention it is the official result."""
-    appearance, weights, levels, source, text, tokens = parts
+    appearance, weights, levels, source, text, embeds = parts
     bank = bank_of(appearance, source, text)
     unet = main_unet()
     x = torch.randn(1, 9, *LATENT)
@@ -135,8 +138,8 @@ def test_another_packs_self_attention_replacement_gets_our_keys(parts):
         seen.append((q.shape[1], k.shape[1]))
         return H.attention(q, k, v, extra_options)
 
-    chained = ours(unet, bank, levels, tokens, text, x, both, weights, inner1=other_pack)
-    torch.testing.assert_close(chained, ours(unet, bank, levels, tokens, text, x, both, weights), rtol=0, atol=0)
+    chained = ours(unet, bank, levels, embeds, text, x, both, weights, inner1=other_pack)
+    torch.testing.assert_close(chained, ours(unet, bank, levels, embeds, text, x, both, weights), rtol=0, atol=0)
     assert len(seen) == 16 and all(k == 2 * q for q, k in seen)
 
 
@@ -145,7 +148,7 @@ def test_tokens_another_pack_appends_to_the_context_keep_their_keys(parts):
     """A reference-style attn1_patch that appends its own tokens to the context before our bank: the
     block's keys then run [own ; appended ; bank], the point terms stay on the own and bank parts, and
     the appended tokens take part in the attention."""
-    appearance, weights, levels, source, text, tokens = parts
+    appearance, weights, levels, source, text, embeds = parts
     bank = bank_of(appearance, source, text)
     unet = main_unet()
     x = torch.randn(1, 9, *LATENT)
@@ -155,16 +158,16 @@ def test_tokens_another_pack_appends_to_the_context_keep_their_keys(parts):
         extra = n[:, :3] * 0.5
         return n, torch.cat([context, extra], 1), torch.cat([value, extra], 1)
 
-    out = ours(unet, bank, levels, tokens, text, x, both, weights, attn1_patches=[reference])
+    out = ours(unet, bank, levels, embeds, text, x, both, weights, attn1_patches=[reference])
     assert out.shape == (2, 4, *LATENT) and bool(torch.isfinite(out).all())
-    assert (out - ours(unet, bank, levels, tokens, text, x, both, weights)).abs().max() > 1e-5
+    assert (out - ours(unet, bank, levels, embeds, text, x, both, weights)).abs().max() > 1e-5
 
 
 def test_patches_move_their_inputs_once_and_copy_without_copying_tensors(parts):
-    appearance, weights, levels, source, text, tokens = parts
+    appearance, weights, levels, source, text, embeds = parts
     bank = bank_of(appearance, source, text)
     unet = main_unet()
-    self_attention, cross_attention = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), tokens, H.attention, H.projections(unet), owners=("weights patcher",))
+    self_attention, cross_attention = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), embeds, H.attention, H.projections(unet), owners=("weights patcher",))
     moved = []
 
     class Foreign:  # another pack's replacement with its own protocol (IPAdapter's Attn2Replace has both)
@@ -180,7 +183,7 @@ def test_patches_move_their_inputs_once_and_copy_without_copying_tensors(parts):
     assert patches[1].to(torch.device("meta")) is patches[1] and patches[1].to(torch.float16) is patches[1]
     assert moved == [torch.device("meta"), torch.float16]  # the foreign patch gets both calls, as ComfyUI makes them
     assert patches[0].inputs.bank[("input", 1)].device.type == "meta"  # moved for every block at once
-    assert patches[0].inputs.image_tokens.dtype == torch.float32  # a dtype call does not cast (weights may be fp8)
+    assert patches[0].inputs.image_embeds.dtype == torch.float32  # a dtype call does not cast (weights may be fp8)
     assert patches[1].models() == ["weights patcher", "foreign model"]
     clone = copy.deepcopy(patches[1])
     assert clone is not patches[1] and clone.inputs is patches[1].inputs and clone.weights is patches[1].weights

@@ -33,7 +33,7 @@ def test_point_embeddings_split_each_level_into_handle_and_target_halves():
     torch.manual_seed(0)
     net = PointEmbeddingNet()
     points = DragPoints.from_pairs([((40, 40), (80, 60))], 128, 96)
-    levels = embed_points(net, points, torch.float32, torch.device("cpu"))
+    levels = embed_points(net, points, torch.device("cpu"))
     whole = net.downsample_blocks_vae(net.conv_in(index_maps(points)))
     torch.testing.assert_close(torch.cat(levels[0], dim=1), whole)
     assert [tuple(h.shape[-2:]) for h, _ in levels] == [(12, 16), (6, 8), (3, 4), (2, 2)]
