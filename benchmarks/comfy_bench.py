@@ -1,5 +1,6 @@
-"""What the in-ComfyUI benchmarks share: loading ComfyUI and the pack in-process, timing stages with
-their peak memory, and printing the table."""
+"""What the in-ComfyUI benchmarks share: loading ComfyUI and the pack in-process as ComfyUI's main.py starts
+(command-line flags, dynamic VRAM), the edit's inputs, timing stages with their peak memory and printing the
+table, and counting kernel launches and host syncs per sampling step."""
 
 from __future__ import annotations
 
@@ -9,28 +10,92 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "drag_editing_bench"
 
 
-def setup_comfy(device: str) -> None:
-    """Import ComfyUI from ``COMFYUI_PATH`` for ``device`` ("cpu" or "cuda") and the pack as ``drag_editing_bench``."""
+def setup_comfy(device: str, flags: Sequence[str] = ()) -> bool:
+    """Import ComfyUI from ``COMFYUI_PATH`` as its main.py starts it with the command-line ``flags`` (e.g.
+    ``--novram``; ``--cpu`` added for ``device`` "cpu"), dynamic VRAM included where main.py would turn it
+    on (ComfyUI 0.18 and later on NVIDIA, with comfy-aimdo), then the pack as ``drag_editing_bench``.
+    Returns whether dynamic VRAM is on."""
     comfy_path = os.environ.get("COMFYUI_PATH")
     if not comfy_path:
         sys.exit("set COMFYUI_PATH to a ComfyUI folder")
     sys.path.insert(0, comfy_path)
     os.chdir(comfy_path)
-    import comfy.cli_args
+    import comfy.options
 
-    comfy.cli_args.args.cpu = device == "cpu"
-    import comfy.model_management  # noqa: F401  (after the device choice)
+    comfy.options.enable_args_parsing()
+    sys.argv = ["main.py", *flags, *(["--cpu"] if device == "cpu" else [])]
+    from comfy import cli_args
 
+    if device == "cuda":
+        import cuda_malloc  # noqa: F401  (main.py picks the CUDA allocator this way before torch starts)
+    dynamic = _start_dynamic_vram(cli_args)
+    import comfy.model_management  # noqa: F401  (reads the flags)
+
+    if dynamic:
+        dynamic = _enable_dynamic_vram()
     spec = importlib.util.spec_from_file_location(PACKAGE, ROOT / "__init__.py", submodule_search_locations=[str(ROOT)])
     module = importlib.util.module_from_spec(spec)
     sys.modules[PACKAGE] = module
     spec.loader.exec_module(module)
+    return dynamic
+
+
+def _start_dynamic_vram(cli_args) -> bool:
+    """main.py's first step of dynamic VRAM (ComfyUI 0.18+): start comfy-aimdo before CUDA is used."""
+    enables = getattr(cli_args, "enables_dynamic_vram", None)
+    if enables is None or not enables():
+        return False
+    import comfy_aimdo.control
+
+    args = cli_args.args
+    headroom = None if args.reserve_vram is None else int(args.reserve_vram * 1024**3)
+    try:
+        comfy_aimdo.control.init(simple_vram_headroom=headroom, nvml_pressure=not args.disable_nvml_pressure)
+    except TypeError:  # older comfy-aimdo protocols, as main.py tries them
+        comfy_aimdo.control.init()
+    return True
+
+
+def _enable_dynamic_vram() -> bool:
+    """main.py's second step: give comfy-aimdo the devices and make ComfyUI's model patcher the dynamic one."""
+    import comfy.memory_management
+    import comfy.model_management
+    import comfy.model_patcher
+    import comfy_aimdo.control
+
+    if not comfy.model_management.is_nvidia():
+        return False
+    args = comfy.model_management.args
+    devices = comfy.model_management.get_all_torch_devices()
+    try:
+        ready = comfy_aimdo.control.init_devices((d.index, int(args.vram_headroom * 1024**3)) for d in devices)
+    except TypeError:
+        ready = comfy_aimdo.control.init_devices(d.index for d in devices)
+    if ready:
+        comfy.model_patcher.CoreModelPatcher = comfy.model_patcher.ModelPatcherDynamic
+        comfy.memory_management.aimdo_enabled = True
+    return bool(ready)
+
+
+def edit_inputs(size: int, height: int | None = None):
+    """A random ``size`` × ``height`` image [1, H, W, 3], the editable mask [1, H, W] (the middle half) and one
+    drag pair from 40 % to 60 % of the width, as the pack's :class:`DragPoints`."""
+    import torch
+
+    from drag_editing_bench.drag.points import DragPoints
+
+    height = height or size
+    image = torch.rand(1, height, size, 3, generator=torch.Generator().manual_seed(0))
+    mask = torch.zeros(1, height, size)
+    mask[:, height // 4 : 3 * height // 4, size // 5 : 4 * size // 5] = 1
+    points = DragPoints.from_pairs([((size * 0.4, height * 0.5), (size * 0.6, height * 0.48))], size, height)
+    return image, mask, points
 
 
 class Peak:
@@ -108,3 +173,34 @@ class Stages:
             per_step = f"{t / steps[name]:>10.3f}" if name in steps else " " * 10
             print(f"{name:<24} {t:>8.3f} {per_step} {peak / 2**20:>9.1f}")
         print(f"{'total':<24} {total:>8.3f}")
+
+
+SYNCS = ("cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize", "aten::_local_scalar_dense")
+LAUNCHES = ("cudaLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernel", "cuLaunchKernelEx")
+
+
+def _count(run: Callable[[], Any], device: str) -> tuple[int, int]:
+    """Kernel launches (on the CPU: top-level ATen operators) and host syncs of ``run()``."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+    with profile(activities=activities) as prof:
+        run()
+        if device == "cuda":
+            torch.cuda.synchronize()
+    events = prof.events()
+    syncs = sum(e.name in SYNCS for e in events)
+    if device == "cuda":
+        return sum(e.name in LAUNCHES for e in events), syncs
+    top = sum(e.name.startswith("aten::") and (e.cpu_parent is None or not e.cpu_parent.name.startswith("aten::")) for e in events)
+    return top, syncs
+
+
+def per_step(run: Callable[[int], Any], device: str, steps: tuple[int, int] = (3, 6)) -> tuple[float, float]:
+    """Launches and host syncs per sampling step of ``run(steps)``: the difference between runs of two lengths
+    over the difference in steps, so what a run does once (its first-call setup) cancels out; after a run
+    that is not counted (loading the models, choosing kernels)."""
+    run(steps[0])
+    (l0, s0), (l1, s1) = (_count(lambda n=n: run(n), device) for n in steps)
+    return (l1 - l0) / (steps[1] - steps[0]), (s1 - s0) / (steps[1] - steps[0])

@@ -20,7 +20,27 @@ from __future__ import annotations
 import argparse
 import os
 
-from comfy_bench import Stages, setup_comfy  # loads the pack as drag_editing_bench
+from comfy_bench import Stages, edit_inputs, setup_comfy  # setup_comfy loads the pack as drag_editing_bench
+
+
+STEPS = {"invert (7 steps)": 7, "sample (7 steps)": 7}
+
+
+def edit(stage: Stages, model, clip, vae, image, mask, points, offload: bool = False):
+    """One FastDrag edit through the pack's node functions, each stage timed by ``stage``. Returns the edited
+    latent and the K/V record."""
+    from drag_editing_bench.drag.fastdrag.image_space import fill_holes, warp_latent
+    from drag_editing_bench.nodes import fastdrag_sampling as fd
+    from drag_editing_bench.nodes.comfy_sampling import empty_prompt
+
+    positive = empty_prompt(clip)
+    latent = stage("VAE encode", lambda: {"samples": vae.encode(image)})
+    noisy, kv = stage("invert (7 steps)", lambda: fd.invert(model, latent, positive, 10, 0.7, offload))
+    warped = stage("warp + BNNI", lambda: fill_holes(*warp_latent(noisy["samples"], points, mask)))
+    edited = stage("sample (7 steps)", lambda: fd.sample(model, kv, {"samples": warped}, True, 1.0, "ddim", 0, None, None))
+    stage("VAE decode", lambda: vae.decode(edited["samples"]))
+    stage.note(f"K/V record ({next(iter(kv.states.values())).device})", kv.nbytes)
+    return edited["samples"], kv
 
 
 def main() -> None:
@@ -40,36 +60,22 @@ def main() -> None:
 
     from drag_editing_bench.drag.fastdrag.architectures import record_bytes
 
-    from drag_editing_bench.drag.fastdrag.image_space import fill_holes, warp_latent
-    from drag_editing_bench.drag.points import DragPoints
-    from drag_editing_bench.nodes import fastdrag_sampling as fd
-    from drag_editing_bench.nodes.comfy_sampling import empty_prompt
-
     path = args.ckpt if os.path.isfile(args.ckpt) else folder_paths.get_full_path_or_raise("checkpoints", args.ckpt)
     model, clip, vae = comfy.sd.load_checkpoint_guess_config(path, embedding_directory=folder_paths.get_folder_paths("embeddings"))[:3]
-    size = args.size
-    image = torch.rand(1, size, size, 3, generator=torch.Generator().manual_seed(0))
-    points = DragPoints.from_pairs([((size * 0.4, size * 0.5), (size * 0.6, size * 0.48))], size, size)
-    mask = torch.zeros(1, size, size)
-    mask[:, size // 4 : 3 * size // 4, size // 5 : 4 * size // 5] = 1
-    positive = empty_prompt(clip)
+    image, mask, points = edit_inputs(args.size)
     stage = Stages(args.device)
     with torch.inference_mode():  # as ComfyUI executes a prompt
         for _ in range(args.repeat + 1):
             stage.new_run()
-            latent = stage("VAE encode", lambda: {"samples": vae.encode(image)})
-            noisy, kv = stage("invert (7 steps)", lambda: fd.invert(model, latent, positive, 10, 0.7, args.offload))
-            warped = stage("warp + BNNI", lambda: fill_holes(*warp_latent(noisy["samples"], points, mask)))
-            edited = stage("sample (7 steps)", lambda: fd.sample(model, kv, {"samples": warped}, True, 1.0, "ddim", 0, None, None))
-            stage("VAE decode", lambda: vae.decode(edited["samples"]))
-            stage.note(f"K/V record ({next(iter(kv.states.values())).device})", kv.nbytes)
-            stage.note("K/V record in fp16", record_bytes(model.model.model_config.unet_config, tuple(latent["samples"].shape), 7, 2))
+            edit(stage, model, clip, vae, image, mask, points, args.offload)
+            latent_shape = (1, 4, args.size // 8, args.size // 8)
+            stage.note("K/V record in fp16", record_bytes(model.model.model_config.unet_config, latent_shape, 7, 2))
 
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     stage.report(
-        f"FastDrag, {os.path.basename(path)} ({type(model.model.model_config).__name__}), {size}×{size}, {device}, "
+        f"FastDrag, {os.path.basename(path)} ({type(model.model.model_config).__name__}), {args.size}×{args.size}, {device}, "
         f"dtype {model.model_dtype()}, torch {torch.__version__}",
-        {"invert (7 steps)": 7, "sample (7 steps)": 7},
+        STEPS,
     )
     comfy.model_management.unload_all_models()
 

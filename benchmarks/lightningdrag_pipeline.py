@@ -20,9 +20,39 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from comfy_bench import Stages, setup_comfy  # loads the pack as drag_editing_bench
+from comfy_bench import Stages, edit_inputs, setup_comfy  # setup_comfy loads the pack as drag_editing_bench
 
 MODES = {"ddim": (25, 4.0, "ddim", "ddim_uniform"), "lcm": (8, 3.0, "lcm", "simple")}
+
+
+def edit(stage: Stages, model, clip, vae, lightning, vision, image, mask, points, mode: str, candidates: int):
+    """One LightningDrag edit (``mode`` "ddim" or "lcm", see :data:`MODES`; ``model`` already patched for lcm)
+    through the pack's node functions, each stage timed by ``stage``; ``vision``: a CLIP-vision model, or None
+    for random image embeddings. Returns the edited latents and the appearance bank."""
+    import torch
+
+    from drag_editing_bench.nodes import lightningdrag_sampling as ld
+
+    steps, guidance, sampler, scheduler = MODES[mode]
+    latent = stage("VAE encode", lambda: {"samples": vae.encode(image)})
+    bank = stage("appearance encode", lambda: ld.encode_appearance(lightning, clip, latent))
+    embeds = stage("point embed", lambda: ld.embed(lightning, points, mask, 0))
+    if vision is not None:
+        embedding = stage("CLIP vision encode", lambda: vision.encode_image(image, crop=True))
+    else:
+        embedding = type("RandomEmbeds", (), {"image_embeds": torch.randn(1, 1024, generator=torch.Generator().manual_seed(0))})()
+    edited = stage(f"sample ({steps} steps)", lambda: ld.drag_sample(
+        model, lightning, bank, embeds, vae, image, mask, embedding, 0, steps, guidance, "inv_square", sampler, scheduler, candidates))
+    stage("VAE decode", lambda: vae.decode(edited["samples"]))
+    stage.note("appearance bank", bank.nbytes)
+    return edited["samples"], bank
+
+
+def lcm(model):
+    """``model`` with ModelSamplingDiscrete (lcm), as the LCM workflow sets it."""
+    from comfy_extras.nodes_model_advanced import ModelSamplingDiscrete
+
+    return ModelSamplingDiscrete().patch(model, "lcm", False)[0]
 
 
 def main() -> None:
@@ -44,39 +74,22 @@ def main() -> None:
     import comfy.sd
     import folder_paths
     import torch
-    from comfy_extras.nodes_model_advanced import ModelSamplingDiscrete
 
-    from drag_editing_bench.drag.points import DragPoints
     from drag_editing_bench.nodes import lightningdrag_models as models
-    from drag_editing_bench.nodes import lightningdrag_sampling as ld
 
     for name in ("lightning_drag", "ipadapter"):
         folder_paths.folder_names_and_paths[name] = ([str(args.models / name)], folder_paths.supported_pt_extensions)
-    steps, guidance, sampler, scheduler = MODES[args.mode]
+    steps = MODES[args.mode][0]
     model, clip, vae = comfy.sd.load_checkpoint_guess_config(folder_paths.get_full_path_or_raise("checkpoints", args.ckpt))[:3]
     if args.mode == "lcm":
-        model = ModelSamplingDiscrete().patch(model, "lcm", False)[0]
-    clip_vision = comfy.clip_vision.load(folder_paths.get_full_path_or_raise("clip_vision", args.clip_vision)) if args.clip_vision else None
+        model = lcm(model)
+    vision = comfy.clip_vision.load(folder_paths.get_full_path_or_raise("clip_vision", args.clip_vision)) if args.clip_vision else None
     stage = Stages(args.device)
     with torch.inference_mode():  # as ComfyUI executes a prompt
         lightning = models.load_release(args.release, "ip-adapter_sd15.bin")
         for size in (args.warmup_size, args.size):
             stage.new_run()
-            image = torch.rand(1, size, size, 3, generator=torch.Generator().manual_seed(0))
-            points = DragPoints.from_pairs([((size * 0.4, size * 0.5), (size * 0.6, size * 0.48))], size, size)
-            mask = torch.zeros(1, size, size)
-            mask[:, size // 4 : 3 * size // 4, size // 5 : 4 * size // 5] = 1
-            latent = stage("VAE encode", lambda: {"samples": vae.encode(image)})
-            bank = stage("appearance encode", lambda: ld.encode_appearance(lightning, clip, latent))
-            embeds = stage("point embed", lambda: ld.embed(lightning, points, mask, 0))
-            if clip_vision is not None:
-                vision = stage("CLIP vision encode", lambda: clip_vision.encode_image(image, crop=True))
-            else:
-                vision = type("RandomEmbeds", (), {"image_embeds": torch.randn(1, 1024)})()
-            edited = stage(f"sample ({steps} steps)", lambda: ld.drag_sample(
-                model, lightning, bank, embeds, vae, image, mask, vision, 0, steps, guidance, "inv_square", sampler, scheduler, args.candidates))
-            stage("VAE decode", lambda: vae.decode(edited["samples"]))
-            stage.note("appearance bank", bank.nbytes)
+            edit(stage, model, clip, vae, lightning, vision, *edit_inputs(size), args.mode, args.candidates)
 
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     stage.report(

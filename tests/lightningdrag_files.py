@@ -104,8 +104,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Write random LightningDrag files into a models folder (for benchmarks).")
     parser.add_argument("models", type=Path, help="writes MODELS/lightning_drag/rand-lightning-drag and MODELS/ipadapter/ip-adapter_sd15.bin")
     parser.add_argument("--widths", type=int, nargs=4, default=[320, 640, 1280, 1280], help="UNet block widths (tiny checkpoints: 320 320 320 320)")
+    parser.add_argument("--fp16", action="store_true", help="store the appearance encoder in fp16 (half the size; the release's is fp32)")
     args = parser.parse_args()
-    write_release(args.models / "lightning_drag" / "rand-lightning-drag", tuple(args.widths))
+    dtype = torch.float16 if args.fp16 else torch.float32
+    write_release(args.models / "lightning_drag" / "rand-lightning-drag", tuple(args.widths), appearance_dtype=dtype)
     write_ip_adapter(args.models / "ipadapter" / "ip-adapter_sd15.bin", tuple(args.widths))
 
 

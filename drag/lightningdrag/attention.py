@@ -172,6 +172,11 @@ def _level(inputs: Placed, extra_options: dict) -> int:
     )
 
 
+def _rows(batch: int, *tensors: Tensor) -> tuple[Tensor, ...]:
+    """Each of ``tensors`` ([1, T, C]) as ``batch`` rows, as views (kept per batch size, so no call makes them)."""
+    return tuple(t.expand(batch, -1, -1) for t in tensors)
+
+
 @dataclass(frozen=True)
 class _SelfTerms:
     """What one block's self-attention adds, fixed for a sampling run (on the activations' device and dtype):
@@ -228,12 +233,12 @@ class PointSelfAttention(Patch):
         between = k.shape[1] - q.shape[1]
         p_keys = once((self.key, "key terms", between, q.device, q.dtype), lambda: torch.cat(
             [t.p_target, t.p_target.new_zeros(1, between, t.p_target.shape[2]), t.p_handle], dim=1))
-        rows = once(("rows", tuple(extra_options.get("cond_or_uncond", [0])), q.shape[0], q.device, q.dtype),
-                    lambda: conditional_rows(extra_options, q))
-        batch = q.shape[0]
+        layout = (tuple(extra_options.get("cond_or_uncond", [0])), q.shape[0], q.device, q.dtype)
+        rows = once(("rows", *layout), lambda: conditional_rows(extra_options, q))
+        k_bank, v_bank = once((self.key, "bank rows", *layout), lambda: _rows(q.shape[0], t.k_bank, t.v_bank))
         q = add_on_rows(q, t.p_target, rows)
-        k = add_on_rows(torch.cat([k, t.k_bank.expand(batch, -1, -1)], dim=1), p_keys, rows)
-        v = torch.cat([v, t.v_bank.expand(batch, -1, -1)], dim=1)
+        k = add_on_rows(torch.cat([k, k_bank], dim=1), p_keys, rows)
+        v = torch.cat([v, v_bank], dim=1)
         return self.attend(self.attention, q, k, v, extra_options)
 
 
@@ -251,9 +256,9 @@ class ImagePromptAttention(Patch):
         once = self.inputs.once
         tokens = once(("image tokens", q.device), lambda: self.weights.image_tokens(self.inputs.image_embeds, q.device))
         k_ip, v_ip = once((self.key, "image", q.device, q.dtype), lambda: self.weights.image_keys_values(self.key, tokens, q))
-        batch = q.shape[0]
+        k_ip, v_ip = once((self.key, "image rows", q.shape[0], q.device, q.dtype), lambda: _rows(q.shape[0], k_ip, v_ip))
         text = self.attend(self.attention, q, k, v, extra_options)
-        return text + self.attention(q, k_ip.expand(batch, -1, -1), v_ip.expand(batch, -1, -1), extra_options)  # IP-Adapter weight 1, as official
+        return text + self.attention(q, k_ip, v_ip, extra_options)  # IP-Adapter weight 1, as official
 
 
 Maker = Callable[[Callable | None], Patch]

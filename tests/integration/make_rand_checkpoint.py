@@ -5,12 +5,12 @@ them back with ComfyUI's own detection.
 Run with ComfyUI's Python: ``python make_rand_checkpoint.py COMFYUI_PATH ARCH OUT.safetensors``.
 
 * ``sd15``, ``sd15_inpaint``, ``sdxl``, ``sd20_v``, ``sd20_eps`` (and ``sd15_full``,
-  ``sd15_inpaint_full``): whole checkpoints for CheckpointLoaderSimple (UNet, text encoders, VAE),
+  ``sd15_inpaint_full``, ``sdxl_full``): whole checkpoints for CheckpointLoaderSimple (UNet, text encoders, VAE),
   detected as ``SD15`` (4 or 9 input channels), ``SDXL`` and ``SD20`` (v-prediction, ε). The UNet
   keeps the architecture's block layout: its levels, res blocks, transformer depths (SDXL: 2 and 10
   per attention block), attention heads, text width and size conditioning, with 320 channels at
   every level instead of growing with depth (``channel_mult`` 1), as ComfyUI's detection allows; the
-  ``_full`` ones have SD1.5's real widths (320, 640, 1280, 1280).
+  ``_full`` ones have the real widths (SD1.5: 320, 640, 1280, 1280; SDXL: 320, 640, 1280), for benchmarks.
   The text encoders are full size (ComfyUI builds them from fixed configs), the VAE is the SD VAE.
   SD2's v-prediction is told from ε the way ComfyUI tells real ones apart (the spread of one norm's
   bias in the last output block).
@@ -51,6 +51,11 @@ UNETS = {
         "channel_mult": [1, 1, 1], "transformer_depth": [0, 0, 2, 2, 10, 10], "transformer_depth_middle": 10,
         "transformer_depth_output": [0, 0, 0, 2, 2, 2, 10, 10, 10],
     },
+    "sdxl_full": {
+        **_UNET, "num_classes": "sequential", "adm_in_channels": 2816, "context_dim": 2048, "num_res_blocks": [2, 2, 2],
+        "channel_mult": [1, 2, 4], "transformer_depth": [0, 0, 2, 2, 10, 10], "transformer_depth_middle": 10,
+        "transformer_depth_output": [0, 0, 0, 2, 2, 2, 10, 10, 10],
+    },
     "sd20": {
         **_UNET, "adm_in_channels": None, "context_dim": 1024, "num_res_blocks": [2, 2, 2, 2], "channel_mult": [1, 1, 1, 1],
         "transformer_depth": [1, 1, 1, 1, 1, 1, 0, 0], "transformer_depth_middle": 1,
@@ -58,7 +63,7 @@ UNETS = {
     },
 }
 EXPECTED = {"sd15": ("SD15", "EPS"), "sd15_inpaint": ("SD15", "EPS"), "sd15_full": ("SD15", "EPS"),
-            "sd15_inpaint_full": ("SD15", "EPS"), "sdxl": ("SDXL", "EPS"), "sd20_v": ("SD20", "V_PREDICTION"), "sd20_eps": ("SD20", "EPS"),
+            "sd15_inpaint_full": ("SD15", "EPS"), "sdxl": ("SDXL", "EPS"), "sdxl_full": ("SDXL", "EPS"), "sd20_v": ("SD20", "V_PREDICTION"), "sd20_eps": ("SD20", "EPS"),
             "sd3": ("SD3", "FLOW"), "cascade_c": ("Stable_Cascade_C", "STABLE_CASCADE")}
 V_PRED_NORM = "output_blocks.11.1.transformer_blocks.0.norm1.bias"  # what comfy.supported_models.SD20 reads
 

@@ -8,14 +8,15 @@ On a CPU, ComfyUI computes in fp32 whatever the storage flag, and loads every mo
   own modules (point network, point attention, IP-Adapter) then run through ComfyUI's manual-cast
   layers, which is the path a GPU takes for fp8 weights. The edits differ from fp32 only by the
   weights' rounding: a stated relative tolerance on the edited latents.
-* the memory flags (``--lowvram``, ``--novram``, ``--gpu-only``, ``--disable-smart-memory``) change
-  where ComfyUI keeps models and intermediates and when it unloads them (``--disable-smart-memory``
-  offloads after every prompt, so the patches' inputs move out and back): the same arithmetic on the
-  same machine, so the edits are bit-identical. The workflows share models and run one after the other,
-  so each later one finds them offloaded or unloaded by the one before.
+* ``--disable-smart-memory`` unloads every model after each prompt; the workflows share models and run
+  one after the other, so each finds them unloaded by the one before and the patches' inputs move out
+  and back: the same arithmetic on the same machine, so the edits are bit-identical.
+* ``--lowvram``, ``--novram`` and ``--gpu-only`` belong to the same exclusive group as ``--cpu`` in
+  ComfyUI's arguments, and without ``--cpu`` ComfyUI needs CUDA: they are not testable on a CPU. Their
+  paths are forced in-process by test_gpu_paths.py (partial loading onto a stand-in device, outputs kept
+  on the device) and run for real on a GPU by ``benchmarks/gpu_check.py``.
 
-tests/integration/gpu_paths_in_process.py forces what a GPU does (fp16 and bf16 compute, partial loads);
-``benchmarks/gpu_check.py`` runs the same flags on a real GPU.
+tests/integration/gpu_paths_in_process.py forces what a GPU does (fp16 and bf16 compute, partial loads).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ STORAGE_FLAGS = {
     "--bf16-vae": 0.1,
     "--fp16-text-enc": 0.02,
 }
-MEMORY_FLAGS = ["--lowvram", "--novram", "--gpu-only", "--disable-smart-memory"]
+MEMORY_FLAGS = ["--disable-smart-memory"]
 
 
 def _edits(server, architecture) -> dict[str, dict[str, torch.Tensor]]:

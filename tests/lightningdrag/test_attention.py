@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import unet_harness as H
-from drag_editing_pack_under_test.drag.comfy_protocol import Placed
+from drag_editing_pack_under_test.drag.comfy_protocol import Placed, install_replace
 from drag_editing_pack_under_test.drag.errors import DragInputError
 from drag_editing_pack_under_test.drag.lightningdrag.attention import PointEmbeds, sampling_patches
 from drag_editing_pack_under_test.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
@@ -189,3 +189,34 @@ def test_patches_move_their_inputs_once_and_copy_without_copying_tensors(parts):
     assert clone is not patches[1] and clone.inputs is patches[1].inputs and clone.weights is patches[1].weights
     assert clone.inner is not patches[1].inner  # the foreign patch is copied as ComfyUI would copy it
     assert isinstance(patches[0].inputs, Placed)
+
+
+@torch.no_grad()
+def test_what_is_fixed_for_a_run_is_computed_once_and_dropped_when_the_inputs_move(parts):
+    """The bank's keys and values, the point terms and IP-Adapter's image keys and values are the same at every
+    step: made on the first model call, reused by every later call (cond and uncond together or apart), and
+    made again only after ComfyUI moves the inputs (a new load) or the run ends."""
+    appearance, weights, levels, source, text, embeds = parts
+    bank = bank_of(appearance, source, text)
+    unet = main_unet()
+    counted = {"project": 0, "point_term": 0, "image": 0}
+    projections = {key: (lambda r, f=f: counted.__setitem__("project", counted["project"] + 1) or f(r)) for key, f in H.projections(unet).items()}
+    point_term, image_keys_values = weights.point_term, weights.image_keys_values
+    weights.point_term = lambda *a: counted.__setitem__("point_term", counted["point_term"] + 1) or point_term(*a)
+    weights.image_keys_values = lambda *a: counted.__setitem__("image", counted["image"] + 1) or image_keys_values(*a)
+    try:
+        comfy = H.ComfyStyle(unet, LATENT)
+        self_attention, cross_attention = sampling_patches(weights, bank, PointEmbeds(levels, 128, 128, 2), embeds, H.attention, projections)
+        for key in self_attention:
+            install_replace(comfy, "attn1", key, self_attention[key])
+            patch = install_replace(comfy, "attn2", key, cross_attention[key])
+        x = torch.randn(1, 9, *LATENT)
+        for chunks, batch in [([1, 0], torch.cat([x, x])), ([1], x), ([0], x), ([1, 0], torch.cat([x, x]))]:  # 3 steps
+            comfy.options["cond_or_uncond"] = chunks
+            unet(batch, 500, encoder_hidden_states=text.expand(batch.shape[0], -1, -1))
+        assert counted == {"project": 16, "point_term": 32, "image": 16}
+        patch.inputs.to("cpu")  # ComfyUI moves the inputs when it (re)loads the model
+        unet(torch.cat([x, x]), 400, encoder_hidden_states=text.expand(2, -1, -1))
+        assert counted == {"project": 32, "point_term": 64, "image": 32}
+    finally:
+        del weights.point_term, weights.image_keys_values

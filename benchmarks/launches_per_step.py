@@ -1,0 +1,119 @@
+"""Kernel launches and host syncs per sampling step of LightningDrag's DragKSampler and FastDrag's FastDragKSampler,
+each against a plain ComfyUI sampler on the same model, inputs and CFG, run in-process inside a real ComfyUI.
+
+Run it with ComfyUI's Python (random weights are fine: the counts do not depend on them)::
+
+    python tests/lightningdrag_files.py /tmp/ld_models --widths 320 320 320 320      # for tiny checkpoints
+    COMFYUI_PATH=/opt/comfy33/ComfyUI $COMFYUI_PATH/../venv/bin/python benchmarks/launches_per_step.py \\
+        --ckpt drag_test_sd15_tiny.safetensors --inpaint-ckpt drag_test_sd15_tiny_inpaint.safetensors \\
+        --models /tmp/ld_models --size 256 [--device cuda]
+
+Counted with ``torch.profiler``: on CUDA the kernel launches (``cudaLaunchKernel`` and its kin) and host syncs
+(stream, device and event synchronisations, and reads of a tensor's value); on the CPU the top-level ATen
+operators stand in for launches and reads of a tensor's value for syncs. Per step = the difference between a
+3-step and a 6-step run over 3, so what a run does once cancels out:
+
+* LightningDrag: DragKSampler (DDIM, point guidance 4: two passes a step, one candidate) against the sampler
+  on the same inpainting model and conditioning with CFG 4;
+* FastDrag: FastDragKSampler (consistency on, CFG 1) against the sampler on the same model, latent and schedule.
+
+Goals (issue 17): LightningDrag within +15 % of the plain sampler's launches, FastDrag within +5 %, no host
+sync in a step.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from comfy_bench import edit_inputs, per_step, setup_comfy  # setup_comfy loads the pack as drag_editing_bench
+
+
+def compare(model, inpaint, clip, vae, lightning, size: int, device: str) -> dict[str, dict[str, float]]:
+    """Launches and syncs per step of each method and of the plain sampler it runs beside (``model``: an SD
+    model for FastDrag, ``inpaint``: an SD1.5 inpainting one for LightningDrag, ``lightning``: the loaded
+    release). Returns ``{name: {"launches": ..., "syncs": ...}}``."""
+    import comfy.sample
+    import comfy.samplers
+    import torch
+
+    from drag_editing_bench.drag.fastdrag.image_space import fill_holes, warp_latent
+    from drag_editing_bench.nodes import fastdrag_sampling as fd
+    from drag_editing_bench.nodes import lightningdrag_sampling as ld
+    from drag_editing_bench.nodes.comfy_sampling import empty_prompt
+
+    image, mask, points = edit_inputs(size)
+    ddim = comfy.samplers.sampler_object("ddim")
+
+    def plain(patcher, cfg, sigmas, conditioning, latent):
+        return comfy.sample.sample_custom(patcher, torch.zeros_like(latent), cfg, ddim, sigmas, conditioning, conditioning,
+                                          latent, disable_pbar=True, seed=0)
+
+    latent = {"samples": vae.encode(image)}
+    bank = ld.encode_appearance(lightning, clip, latent)
+    embeds = ld.embed(lightning, points, mask, 0)
+    embedding = type("RandomEmbeds", (), {"image_embeds": torch.randn(1, 1024, generator=torch.Generator().manual_seed(0))})()
+    inpainting = ld.inpaint_conditioning(bank.conditioning, vae, image, mask, tuple(latent["samples"].shape[-2:]))
+    sampling = inpaint.get_model_object("model_sampling")
+    counts = {
+        "plain KSampler, CFG 4 (inpainting model)": per_step(lambda n: plain(
+            inpaint, 4.0, comfy.samplers.calculate_sigmas(sampling, "ddim_uniform", n).cpu(), inpainting, latent["samples"]), device),
+        "DragKSampler, point guidance 4": per_step(lambda n: ld.drag_sample(
+            inpaint, lightning, bank, embeds, vae, image, mask, embedding, 0, n, 4.0, "inv_square", "ddim", "ddim_uniform", 1), device),
+    }
+    positive = empty_prompt(clip)
+    records = {}
+    for steps, strength in ((3, 0.3), (6, 0.6)):
+        noisy, kv = fd.invert(model, latent, positive, 10, strength, False)
+        records[steps] = ({"samples": fill_holes(*warp_latent(noisy["samples"], points, mask))}, kv)
+    counts["plain KSampler, CFG 1"] = per_step(lambda n: plain(
+        model, 1.0, records[n][1].sampling_sigmas(), positive, records[n][0]["samples"]), device)
+    counts["FastDragKSampler, consistency"] = per_step(lambda n: fd.sample(
+        model, records[n][1], records[n][0], True, 1.0, "ddim", 0, None, None), device)
+    return {name: {"launches": launches, "syncs": syncs} for name, (launches, syncs) in counts.items()}
+
+
+def report(counts: dict[str, dict[str, float]]) -> str:
+    """The table of :func:`compare`'s counts, each method's launches as a ratio of the plain sampler's before it."""
+    lines = [f"{'per sampling step':<44} {'launches':>9} {'vs plain':>9} {'host syncs':>11}"]
+    plain = None
+    for name, c in counts.items():
+        if name.startswith("plain"):
+            plain, ratio = c["launches"], ""
+        else:
+            ratio = f"{c['launches'] / plain - 1:+.1%}"
+        lines.append(f"{name:<44} {c['launches']:>9.1f} {ratio:>9} {c['syncs']:>11.1f}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ckpt", default="drag_test_sd15_tiny.safetensors")
+    parser.add_argument("--inpaint-ckpt", default="drag_test_sd15_tiny_inpaint.safetensors")
+    parser.add_argument("--models", type=Path, required=True, help="folder with lightning_drag/ and ipadapter/ (tests/lightningdrag_files.py)")
+    parser.add_argument("--release", default="rand-lightning-drag")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    args = parser.parse_args()
+    setup_comfy(args.device)
+
+    import comfy.sd
+    import folder_paths
+    import torch
+
+    from drag_editing_bench.nodes import lightningdrag_models as models
+
+    for name in ("lightning_drag", "ipadapter"):
+        folder_paths.folder_names_and_paths[name] = ([str(args.models / name)], folder_paths.supported_pt_extensions)
+    checkpoint = lambda name: comfy.sd.load_checkpoint_guess_config(folder_paths.get_full_path_or_raise("checkpoints", name))[:3]  # noqa: E731
+    model, clip, vae = checkpoint(args.ckpt)
+    inpaint, inpaint_clip, inpaint_vae = checkpoint(args.inpaint_ckpt)
+    with torch.inference_mode():  # as ComfyUI executes a prompt
+        lightning = models.load_release(args.release, "ip-adapter_sd15.bin")
+        counts = compare(model, inpaint, inpaint_clip, inpaint_vae, lightning, args.size, args.device)
+    print(f"{args.size}×{args.size}, {args.device}, torch {torch.__version__}")
+    print(report(counts))
+
+
+if __name__ == "__main__":
+    main()
