@@ -14,6 +14,8 @@ ComfyUI starts), which runs:
 * FastDrag on SD1.5 at 512² and on SDXL at 1024² (invert 7 steps, warp, BNNI, sample 7 steps);
 * LightningDrag DDIM-25 (point guidance 4) and LCM-8 (point guidance 3) at 512², 1 and 4 candidates
   (random image embeddings stand in for CLIP vision, which is not part of the pack);
+* the plain ddim sampler on the same inpainting model and inputs (CFG 4, 1 and 4 latents), for the time
+  LightningDrag adds;
 * with the default flags also: kernel launches and host syncs per step of each method against the plain
   sampler (benchmarks/launches_per_step.py), and FastDrag sampled once from the record in system memory
   (streamed step by step) and once from a copy on the GPU, which must give the same latent.
@@ -71,7 +73,6 @@ def worker(scenario: str, models: Path, out: Path, device: str) -> None:
     from comfy_bench import Stages, edit_inputs, setup_comfy
 
     dynamic = setup_comfy(device, SCENARIOS[scenario])
-    import comfy.model_management
     import comfy.sd
     import comfy.utils
     import folder_paths
@@ -90,10 +91,19 @@ def worker(scenario: str, models: Path, out: Path, device: str) -> None:
     load = lambda name: comfy.sd.load_checkpoint_guess_config(str(models / "checkpoints" / f"{name}.safetensors"))[:3]  # noqa: E731
     tiny = models.name.endswith("tiny")
     side, xl_side = (128, 256) if tiny else (512, 1024)
-    results = {"scenario": scenario, "flags": SCENARIOS[scenario], "dynamic_vram": dynamic, "errors": {}, "stages": {}}
+    results = {"scenario": scenario, "flags": SCENARIOS[scenario], "dynamic_vram": dynamic, "errors": {}, "stages": {},
+               "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__,
+               "comfyui": _comfyui_version()}
     edits = {}
+    began = time.perf_counter()
 
-    def workload(name, run, size, *models_in_use):
+    def save(done: str) -> None:
+        """Write what is known so far (a flag set stopped at its time limit still reports its workloads)."""
+        print(f"gpu_check: {scenario}: {done} at {time.perf_counter() - began:.0f} s", flush=True)
+        save_file(edits, str(out / f"{scenario}.safetensors"))
+        (out / f"{scenario}.json").write_text(json.dumps(results, indent=1))
+
+    def workload(name, run, size):
         """``run(stage, image, mask, points)`` at a quarter of the area, then measured at ``size``."""
         start = time.perf_counter()
         try:
@@ -108,6 +118,7 @@ def worker(scenario: str, models: Path, out: Path, device: str) -> None:
         except Exception as error:  # one failure must not hide the other workloads' figures
             results["errors"][name] = f"{type(error).__name__}: {str(error)[:600]}"
         results["stages"].setdefault(name, {})["wall s"] = [time.perf_counter() - start, 0]
+        save(name)
 
     with torch.inference_mode():  # as ComfyUI executes a prompt
         model, clip, vae = load("sd15")
@@ -126,30 +137,36 @@ def worker(scenario: str, models: Path, out: Path, device: str) -> None:
             for candidates in (1, 4):
                 workload(f"LightningDrag {mode} {side}², {candidates} candidate(s)", lambda stage, *inputs, m=sampling_model, mode=mode, c=candidates:
                          lightningdrag_pipeline.edit(stage, m, inpaint_clip, inpaint_vae, lightning, None, *inputs, mode, c)[0], side)
+        for candidates in (1, 4):  # the plain sampler on the same model and inputs, for the time LightningDrag adds
+            workload(f"plain KSampler ddim {side}², CFG 4, {candidates} latent(s)", lambda stage, image, mask, points, c=candidates: _plain(
+                stage, inpaint, inpaint_clip, inpaint_vae, lightning, image, mask, points, c), side)
+        xl, xl_clip, xl_vae = load("sdxl")
+        workload(f"FastDrag SDXL {xl_side}²", fastdrag("sdxl", xl, xl_clip, xl_vae), xl_side)
         if scenario == "default":
-            try:
-                counts = launches_per_step.compare(model, inpaint, inpaint_clip, inpaint_vae, lightning, side, device)
+            results["streamed_equals_resident"] = _streamed_equals_resident(fd, model, records.get("sd15"), device)
+            if results["streamed_equals_resident"] is False:
+                results["errors"]["record"] = "FastDrag sampled from the record on the device differs from the streamed record"
+            save("streamed record")
+            try:  # the counts do not depend on the image size: the smaller one keeps the profiles short
+                counts = launches_per_step.compare(model, inpaint, inpaint_clip, inpaint_vae, lightning, side // 2, device)
                 results["launches"] = counts
                 results["launches_report"] = launches_per_step.report(counts)
             except Exception as error:
                 results["errors"]["launches"] = f"{type(error).__name__}: {str(error)[:600]}"
-            results["streamed_equals_resident"] = _streamed_equals_resident(fd, model, records.get("sd15"), side, device)
-            if results["streamed_equals_resident"] is False:
-                results["errors"]["record"] = "FastDrag sampled from the record on the device differs from the streamed record"
-        del model, inpaint, lightning
-        comfy.model_management.unload_all_models()
-        comfy.model_management.soft_empty_cache()
-        xl, xl_clip, xl_vae = load("sdxl")
-        workload(f"FastDrag SDXL {xl_side}²", fastdrag("sdxl", xl, xl_clip, xl_vae), xl_side)
 
-    results["device"] = torch.cuda.get_device_name() if device == "cuda" else "cpu"
-    results["torch"] = torch.__version__
-    results["comfyui"] = _comfyui_version()
-    save_file(edits, str(out / f"{scenario}.safetensors"))
-    (out / f"{scenario}.json").write_text(json.dumps(results, indent=1))
+    save("all")
 
 
-def _streamed_equals_resident(fd, model, kv, side: int, device: str) -> bool | None:
+def _plain(stage, inpaint, clip, vae, lightning, image, mask, points, candidates: int):
+    """The plain ddim sampler beside DragKSampler (launches_per_step.plain_inpainting), 25 steps, timed."""
+    import launches_per_step
+    from drag_editing_bench.nodes import lightningdrag_sampling as ld
+
+    bank = stage("VAE + appearance encode", lambda: ld.encode_appearance(lightning, clip, {"samples": vae.encode(image)}))
+    return stage("sample (25 steps)", lambda: launches_per_step.plain_inpainting(inpaint, vae, bank, image, mask, 25, candidates))
+
+
+def _streamed_equals_resident(fd, model, kv, device: str) -> bool | None:
     """Sample one latent from ``kv`` as FastDragInvert left it (system memory: streamed per step) and from a copy
     on the device: the same arithmetic, so the same latent. None when there is no record to try."""
     if kv is None or device != "cuda":

@@ -29,12 +29,34 @@ from pathlib import Path
 from comfy_bench import edit_inputs, per_step, setup_comfy  # setup_comfy loads the pack as drag_editing_bench
 
 
+def plain(patcher, cfg: float, sigmas, conditioning: list, latent):
+    """ComfyUI's ddim sampler on ``patcher`` from ``latent`` (no noise added) over ``sigmas``, positive and negative
+    both ``conditioning``: what a KSampler does with the same model and inputs."""
+    import comfy.sample
+    import comfy.samplers
+    import torch
+
+    return comfy.sample.sample_custom(patcher, torch.zeros_like(latent), cfg, comfy.samplers.sampler_object("ddim"), sigmas,
+                                      conditioning, conditioning, latent, disable_pbar=True, seed=0)
+
+
+def plain_inpainting(inpaint, vae, bank, image, mask, steps: int, candidates: int = 1):
+    """The plain sampler beside DragKSampler: the same inpainting model, inpainting conditioning, DDIM schedule,
+    CFG 4 and batch, without LightningDrag's patches."""
+    import comfy.samplers
+
+    from drag_editing_bench.nodes import lightningdrag_sampling as ld
+
+    source = bank.source.repeat(candidates, 1, 1, 1)
+    conditioning = ld.inpaint_conditioning(bank.conditioning, vae, image, mask, tuple(source.shape[-2:]))
+    sigmas = comfy.samplers.calculate_sigmas(inpaint.get_model_object("model_sampling"), "ddim_uniform", steps).cpu()
+    return plain(inpaint, 4.0, sigmas, conditioning, source)
+
+
 def compare(model, inpaint, clip, vae, lightning, size: int, device: str) -> dict[str, dict[str, float]]:
     """Launches and syncs per step of each method and of the plain sampler it runs beside (``model``: an SD
     model for FastDrag, ``inpaint``: an SD1.5 inpainting one for LightningDrag, ``lightning``: the loaded
     release). Returns ``{name: {"launches": ..., "syncs": ...}}``."""
-    import comfy.sample
-    import comfy.samplers
     import torch
 
     from drag_editing_bench.drag.fastdrag.image_space import fill_holes, warp_latent
@@ -43,21 +65,12 @@ def compare(model, inpaint, clip, vae, lightning, size: int, device: str) -> dic
     from drag_editing_bench.nodes.comfy_sampling import empty_prompt
 
     image, mask, points = edit_inputs(size)
-    ddim = comfy.samplers.sampler_object("ddim")
-
-    def plain(patcher, cfg, sigmas, conditioning, latent):
-        return comfy.sample.sample_custom(patcher, torch.zeros_like(latent), cfg, ddim, sigmas, conditioning, conditioning,
-                                          latent, disable_pbar=True, seed=0)
-
     latent = {"samples": vae.encode(image)}
     bank = ld.encode_appearance(lightning, clip, latent)
     embeds = ld.embed(lightning, points, mask, 0)
     embedding = type("RandomEmbeds", (), {"image_embeds": torch.randn(1, 1024, generator=torch.Generator().manual_seed(0))})()
-    inpainting = ld.inpaint_conditioning(bank.conditioning, vae, image, mask, tuple(latent["samples"].shape[-2:]))
-    sampling = inpaint.get_model_object("model_sampling")
     counts = {
-        "plain KSampler, CFG 4 (inpainting model)": per_step(lambda n: plain(
-            inpaint, 4.0, comfy.samplers.calculate_sigmas(sampling, "ddim_uniform", n).cpu(), inpainting, latent["samples"]), device),
+        "plain KSampler, CFG 4 (inpainting model)": per_step(lambda n: plain_inpainting(inpaint, vae, bank, image, mask, n), device),
         "DragKSampler, point guidance 4": per_step(lambda n: ld.drag_sample(
             inpaint, lightning, bank, embeds, vae, image, mask, embedding, 0, n, 4.0, "inv_square", "ddim", "ddim_uniform", 1), device),
     }

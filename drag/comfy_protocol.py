@@ -40,6 +40,8 @@ from typing import Any, Callable
 
 import torch
 
+from .errors import DragInputError
+
 BlockKey = tuple[str, int]
 """A transformer block as ComfyUI names it: ``("input" | "middle" | "output", id)``."""
 
@@ -250,10 +252,16 @@ def install_replace(patcher, kind: str, block: BlockKey, make: Callable[[Replace
     return patch
 
 
-def split_across_devices(model_options: dict) -> bool:
-    """Whether ComfyUI will split this model's batch across several GPUs (its MultiGPU CFG split, 0.2x and
-    later, which runs the model's patches on every device at once)."""
-    return bool(model_options.get("multigpu_options")) or bool(model_options.get("multigpu_clones"))
+def refuse_split_across_devices(model_options: dict, node: str) -> None:
+    """Raise before sampling when ComfyUI would split the model's batch across several GPUs (its MultiGPU CFG
+    split, 0.2x and later, which runs the model's patches on every device at once): the pack's patches hold
+    one run's inputs on one device. ``node``: what refuses, as the user knows it."""
+    if model_options.get("multigpu_options") or model_options.get("multigpu_clones"):
+        raise DragInputError(
+            f"model: it is set up to split sampling across several GPUs (a MultiGPU node is upstream), which {node} does "
+            "not support: its patches keep the edit's inputs on one device. Give it the model from before the MultiGPU "
+            "node; the edit then runs on one GPU."
+        )
 
 
 def _named(fn: Any) -> Any:

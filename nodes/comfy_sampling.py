@@ -11,7 +11,7 @@ import latent_preview
 import torch
 
 from ..drag.checks import check_finite
-from ..drag.comfy_protocol import TRAIN_TIMESTEPS, split_across_devices
+from ..drag.comfy_protocol import TRAIN_TIMESTEPS
 from ..drag.errors import DragInputError
 
 
@@ -59,17 +59,6 @@ def check_conditioning(model, conditioning: list, name: str, fix: str = "Use the
                 f"{name}: this {family} model also needs the pooled text embedding, which this conditioning lacks. "
                 "Encode the prompt with CLIPTextEncode (or CLIPTextEncodeSDXL) from this checkpoint's CLIP."
             )
-
-
-def refuse_split_across_devices(model, node: str) -> None:
-    """Raise before sampling when ComfyUI would split the model's batch across GPUs (MultiGPU CFG split):
-    the pack's patches hold one run's inputs on one device."""
-    if split_across_devices(model.model_options):
-        raise DragInputError(
-            f"model: it is set up to split sampling across several GPUs (a MultiGPU node is upstream), which {node} does "
-            "not support: its attention patches keep the edit's inputs on one device. Give this node the model from before "
-            "the MultiGPU node; the edit then runs on one GPU."
-        )
 
 
 def progress_callback(model, steps: int):

@@ -42,8 +42,9 @@ class FastDragInvert(io.ComfyNode):
                 io.Boolean.Input(
                     "offload_kv", default=False,
                     tooltip=(
-                        "Keep the K/V record in system memory instead of on the GPU (in fp16: about 92 MiB for a 512² SD1.5 image, "
-                        "735 MiB for a 1024² SDXL image; costs a transfer per step). Done on its own when the record would not fit on the GPU."
+                        "Keep the K/V record in system memory even when ComfyUI keeps node outputs on the GPU (--gpu-only). It is "
+                        "there in every other case (in fp16: about 92 MiB for a 512² SD1.5 image, 735 MiB for a 1024² SDXL image), "
+                        "and sampling copies each step's part in while the step before computes."
                     ),
                 ),
             ],

@@ -19,10 +19,10 @@ from ..drag.errors import DragInputError
 from ..drag.fastdrag.architectures import check_family, record_bytes, record_storage, supported_list
 from ..drag.fastdrag.inversion import sample_fastdrag_inversion
 from ..drag.fastdrag.kv import ConsistencyPatch, DragKV, KVRecorder, check_latent
-from ..drag.comfy_protocol import vp_latent
+from ..drag.comfy_protocol import refuse_split_across_devices, vp_latent
 from ..drag.fastdrag.schedule import fastdrag_timesteps
 from .comfy_sampling import (
-    check_conditioning, empty_prompt, latent_samples, progress_callback, refuse_split_across_devices, sigma_table,
+    check_conditioning, empty_prompt, latent_samples, progress_callback, sigma_table,
 )
 
 WRAPPER_KEY = "drag_editing.fastdrag_consistency"
@@ -84,7 +84,7 @@ def invert(model, latent: dict, positive: list, steps: int, strength: float, off
     self-attention inputs. Returns the noisy LATENT at the warp timestep and the DRAG_KV."""
     table = checked_sigmas(model)
     check_conditioning(model, positive, "positive")
-    refuse_split_across_devices(model, "FastDragInvert")
+    refuse_split_across_devices(model.model_options, "FastDragInvert")
     samples = latent_samples(latent, model)
     timesteps = fastdrag_timesteps(steps, strength)
     sampling_sigmas = table[timesteps + [0]]  # [sigma(601), ..., sigma(1), sigma(0)]: the official DDIM end
@@ -119,7 +119,7 @@ def with_consistency(model, kv: DragKV):
             "upstream). Two records would set the same self-attention layers; give this node the model from before "
             "that FastDragConsistency, or turn consistency off here."
         )
-    refuse_split_across_devices(model, "FastDrag's consistency")
+    refuse_split_across_devices(model.model_options, "FastDragConsistency")
     patch = ConsistencyPatch(kv)
     patched = model.clone()
     patched.set_model_attn1_patch(patch)

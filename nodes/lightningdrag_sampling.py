@@ -22,11 +22,11 @@ from ..drag.lightningdrag.checks import check_edit_inputs, check_image_embeds
 from ..drag.lightningdrag.guidance import point_cfg_function
 from ..drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 from ..drag.lightningdrag.noise_prior import noise_prior
-from ..drag.comfy_protocol import current_replace, describe, install_replace, module_of, vp_latent
+from ..drag.comfy_protocol import current_replace, describe, install_replace, module_of, refuse_split_across_devices, vp_latent
 from ..drag.lightningdrag.point_net import embed_points
 from ..drag.points import DragPoints
 from .comfy_sampling import (
-    check_conditioning, empty_prompt, latent_samples, progress_callback, refuse_split_across_devices, with_official_ddim_end,
+    check_conditioning, empty_prompt, latent_samples, progress_callback, with_official_ddim_end,
 )
 from .lightningdrag_models import LightningDragModels
 
@@ -155,7 +155,12 @@ def patched_model(model, models: LightningDragModels, appearance: AppearanceBank
     and IP-Adapter in its attention, and point-following CFG, each chained with what other nodes installed."""
     _check_model(model, models)
     _refuse_incompatible(model)
-    refuse_split_across_devices(model, "DragKSampler")
+    refuse_split_across_devices(model.model_options, "DragKSampler")
+    if model.load_device != models.attention.load_device:
+        raise DragInputError(
+            f"model: it runs on {model.load_device}, but LightningDrag's weights load on {models.attention.load_device}, "
+            "ComfyUI's main device. Give DragKSampler the model before the node that moved it (e.g. SelectModelDevice)."
+        )
     self_attention, cross_attention = sampling_patches(
         models.attention.model, appearance, embeds, image_embeds[:1], _attention,
         {key: (lambda r, attn=attn: (attn.to_k(r), attn.to_v(r))) for key, attn in _self_attentions(model).items()},

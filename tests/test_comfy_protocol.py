@@ -12,6 +12,7 @@ import copy
 
 import torch
 
+from helpers import error_of
 from unet_harness import PatcherOptions
 from drag_editing_pack_under_test.drag.comfy_protocol import (
     Patch, Placed, add_on_rows, conditional, conditional_rows, current_replace, describe, for_every_chunk, install_replace, layer_key,
@@ -112,3 +113,12 @@ def test_patches_are_named_by_function_and_pack():
     from_file.__module__ = "/opt/ComfyUI/comfy_extras/nodes_sag"  # how ComfyUI names modules it loads from files
     assert module_of(from_file) == "comfy_extras.nodes_sag"
     assert describe(from_file).endswith("from_file (from comfy_extras.nodes_sag)")
+
+
+def test_a_model_split_across_gpus_is_refused_by_name():
+    from drag_editing_pack_under_test.drag.comfy_protocol import refuse_split_across_devices
+
+    refuse_split_across_devices({}, "DragKSampler")  # one device: nothing to refuse
+    for options in ({"multigpu_options": {"cuda:0": {}, "cuda:1": {}}}, {"multigpu_clones": {"cuda:1": object()}}):
+        message = error_of(refuse_split_across_devices, options, "DragKSampler")
+        assert message.startswith("model: it is set up to split sampling across several GPUs") and "DragKSampler" in message

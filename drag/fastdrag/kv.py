@@ -29,7 +29,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
-from ..comfy_protocol import LayerKey, Patch, chunk_count, conditional, for_every_chunk, layer_key, nearest_step, split_across_devices
+from ..comfy_protocol import LayerKey, Patch, chunk_count, conditional, for_every_chunk, layer_key, nearest_step, refuse_split_across_devices
 from ..errors import DragInputError
 from ..transfer import CopyStream, StepPrefetch, host_buffer
 
@@ -233,13 +233,9 @@ class ConsistencyPatch(Patch):
 
     def outer_sample(self, executor: Callable, noise: Tensor, latent_image: Tensor, sampler: Any, sigmas: Tensor,
                      denoise_mask: Tensor | None = None, callback: Callable | None = None, *args, **kwargs):
-        guider = getattr(executor, "class_obj", None)
-        if guider is not None and split_across_devices(guider.model_options):
-            raise DragInputError(
-                "model: it is set up to split sampling across several GPUs (a MultiGPU node is upstream), which FastDrag's "
-                "consistency does not support: the record is read on one device. Apply the MultiGPU node to a model "
-                "without FastDragConsistency, or sample the edit on one GPU."
-            )
+        guider = getattr(executor, "class_obj", None)  # ComfyUI's CFGGuider, whose options a later MultiGPU node set
+        if guider is not None:
+            refuse_split_across_devices(guider.model_options, "FastDragConsistency")
         check_latent(self.kv, latent_image.shape)
         self.current.run = run = _Run(self.kv, check_schedule(self.kv, sigmas), sigmas.float().cpu())
         try:

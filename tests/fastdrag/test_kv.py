@@ -193,3 +193,15 @@ def test_check_helpers_accept_what_fits():
     kv = _tiny_record()
     check_latent(kv, (2, 4, 2, 2))
     assert check_schedule(kv, torch.tensor([2.0, 1.0, 0.03])) == [1, 2]  # a later start (KSamplerAdvanced start_at_step)
+
+
+def test_a_sampler_of_a_model_split_across_gpus_is_refused_before_the_run():
+    class Guider:  # what ComfyUI's OUTER_SAMPLE executor exposes: the CFGGuider, with the options a MultiGPU node set
+        model_options = {"multigpu_options": {"cuda:0": {}, "cuda:1": {}}}
+
+    def executor(*args):
+        raise AssertionError("sampled")
+
+    executor.class_obj = Guider()
+    with pytest.raises(DragInputError, match="split sampling across several GPUs.*FastDragConsistency"):
+        ConsistencyPatch(_tiny_record()).outer_sample(executor, None, torch.zeros(2, 4, 2, 2), None, GOOD)

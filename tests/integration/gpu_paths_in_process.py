@@ -22,7 +22,10 @@ and writing the edited latents and the dtypes the pack's modules store and compu
   the device, as under ``--gpu-only``; then PointEmbed, the LightningDrag attention
   patches (bank, point terms, IP-Adapter), the start latent and the FastDrag K/V patch run on meta
   activations under a check that fails on any operation mixing devices (copies excepted), as the GPU
-  would. The meta device computes no values (it stands in for placement only), so nothing is compared.
+  would. The meta device computes no values (it stands in for placement only), so nothing is compared;
+* ``multigpu``: the model set up by ComfyUI's MultiGPU code (0.2x and later) to split its batch across two
+  devices, as its "MultiGPU CFG Split" node leaves it: DragKSampler, FastDragInvert and FastDragConsistency
+  refuse it before any sampling, naming the node; written as ``{"skipped": why}`` on a ComfyUI without it.
 """
 
 from __future__ import annotations
@@ -202,15 +205,55 @@ def placement(models: Path, out: Path) -> None:
     out.with_suffix(".json").write_text(json.dumps(report))
 
 
+def multigpu(models: Path, out: Path) -> None:
+    try:
+        import comfy.multigpu
+    except ImportError:
+        out.with_suffix(".json").write_text(json.dumps({"skipped": "this ComfyUI has no MultiGPU support (comfy.multigpu)"}))
+        return
+    from drag_editing_in_process.drag.errors import DragInputError
+    from drag_editing_in_process.nodes import fastdrag_sampling as fd
+    from drag_editing_in_process.nodes import lightningdrag_models, lightningdrag_sampling as ld
+    from drag_editing_in_process.nodes.comfy_sampling import empty_prompt
+
+    (inpaint, clip, vae), (plain, plain_clip, plain_vae), vision = _models(models)
+    image, mask, points = _inputs()
+    lightning = lightningdrag_models.load_release("rand-lightning-drag-tiny", "ip-adapter_sd15.bin")
+    bank = ld.encode_appearance(lightning, clip, {"samples": vae.encode(image)})
+    embeds = ld.embed(lightning, points, mask, 0)
+
+    def split(model):
+        """``model`` as MultiGPU CFG Split leaves it with a second device (ComfyUI's own bookkeeping)."""
+        split = model.clone()
+        second = model.clone()
+        second.load_device = torch.device("meta")
+        split.set_additional_models("multigpu", [second])
+        comfy.multigpu.GPUOptionsGroup().register(split)
+        return split
+
+    refusals = {}
+    attempts = {
+        "DragKSampler": lambda: ld.drag_sample(split(inpaint), lightning, bank, embeds, vae, image, mask, vision.encode_image(image, crop=True),
+                                               0, 2, 3.0, "inv_square", "ddim", "ddim_uniform", 1),
+        "FastDragInvert": lambda: fd.invert(split(plain), {"samples": plain_vae.encode(image)}, empty_prompt(plain_clip), 10, 0.7, False),
+        "FastDragConsistency": lambda: fd.with_consistency(split(plain), None),
+    }
+    for node, attempt in attempts.items():
+        try:
+            attempt()
+            refusals[node] = None
+        except DragInputError as error:
+            refusals[node] = str(error)
+    out.with_suffix(".json").write_text(json.dumps(refusals))
+
+
 def main() -> None:
     comfy_root, models, scenario, out = sys.argv[1:5]
     boot(comfy_root, **_force(scenario))
     _rig(scenario)
+    run = {"placement": placement, "multigpu": multigpu}.get(scenario, lambda m, o: edit(m, o, scenario))
     with torch.inference_mode():  # as ComfyUI executes a prompt
-        if scenario == "placement":
-            placement(Path(models), Path(out))
-        else:
-            edit(Path(models), Path(out), scenario)
+        run(Path(models), Path(out))
 
 
 if __name__ == "__main__":

@@ -63,3 +63,13 @@ def test_partially_loaded_pack_models_compute_where_the_activations_are(comfy_ro
         # ComfyUI left every layer on the offload device and casts it per call (its low-VRAM path).
         assert report[name]["weights_on"] == ["cpu"] and report[name]["casting"] == report[name]["layers"] > 0, report
     assert report["attention_blocks"] == 16 and report["start_on"] == "meta" and report["record_on"] == ["meta"]
+
+
+def test_a_model_split_across_gpus_is_refused_before_sampling(comfy_root, test_models, architecture, tmp_path):
+    architecture("sd15"), architecture("sd15_inpaint")
+    refusals = _run(comfy_root, test_models, "multigpu", tmp_path / "multigpu")
+    if "skipped" in refusals:
+        pytest.skip(refusals["skipped"])
+    for node, message in refusals.items():
+        assert message is not None and message.startswith("model: it is set up to split sampling across several GPUs"), (node, message)
+        assert "MultiGPU" in message, message
