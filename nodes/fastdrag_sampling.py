@@ -21,9 +21,7 @@ from ..drag.fastdrag.inversion import sample_fastdrag_inversion
 from ..drag.fastdrag.kv import ConsistencyPatch, DragKV, KVRecorder, check_latent
 from ..drag.comfy_protocol import refuse_split_across_devices, vp_latent
 from ..drag.fastdrag.schedule import fastdrag_timesteps
-from .comfy_sampling import (
-    check_conditioning, empty_prompt, latent_samples, progress_callback, sigma_table,
-)
+from .comfy_sampling import check_conditioning, empty_prompt, latent_samples, progress_callback, sigma_table
 
 WRAPPER_KEY = "drag_editing.fastdrag_consistency"
 

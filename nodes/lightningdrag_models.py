@@ -17,7 +17,6 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import Callable
 
 import comfy.model_management

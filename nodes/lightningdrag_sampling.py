@@ -25,9 +25,7 @@ from ..drag.lightningdrag.noise_prior import noise_prior
 from ..drag.comfy_protocol import current_replace, describe, install_replace, module_of, refuse_split_across_devices, vp_latent
 from ..drag.lightningdrag.point_net import embed_points
 from ..drag.points import DragPoints
-from .comfy_sampling import (
-    check_conditioning, empty_prompt, latent_samples, progress_callback, with_official_ddim_end,
-)
+from .comfy_sampling import check_conditioning, empty_prompt, latent_samples, progress_callback, with_official_ddim_end
 from .lightningdrag_models import LightningDragModels
 
 WRAPPER_KEY = "drag_editing.lightningdrag_run"

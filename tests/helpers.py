@@ -24,3 +24,8 @@ def runs(layer: torch.Tensor) -> list[int]:
         else:
             out += [v, 1]
     return out
+
+
+def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    """||a - b|| / ||b|| in float64 (how far an edit made another way is from the reference edit ``b``)."""
+    return float((a.double() - b.double()).norm() / b.double().norm())

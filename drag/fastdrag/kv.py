@@ -29,7 +29,9 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
-from ..comfy_protocol import LayerKey, Patch, chunk_count, conditional, for_every_chunk, layer_key, nearest_step, refuse_split_across_devices
+from ..comfy_protocol import (
+    LayerKey, Patch, chunk_count, conditional, for_every_chunk, layer_key, nearest_step, refuse_split_across_devices,
+)
 from ..errors import DragInputError
 from ..transfer import CopyStream, StepPrefetch, host_buffer
 

@@ -11,6 +11,7 @@ import torch
 from safetensors.torch import load_file
 
 from comfy_server import comfyui_python
+from helpers import relative_error
 
 SCRIPT = Path(__file__).with_name("gpu_paths_in_process.py")
 # Relative L2 error of the edited latents allowed against fp32 (measured on the tiny random models: README, Tests).
@@ -34,10 +35,6 @@ def fp32(comfy_root, test_models, architecture, tmp_path_factory):
     return info, load_file(out.with_suffix(".safetensors"))
 
 
-def _relative_error(a, b):
-    return float((a.double() - b.double()).norm() / b.double().norm())
-
-
 @pytest.mark.parametrize("scenario", list(TOLERANCE))
 def test_edits_in_the_compute_dtype_a_gpu_uses(scenario, fp32, comfy_root, test_models, tmp_path):
     info = _run(comfy_root, test_models, scenario, tmp_path / scenario)
@@ -50,7 +47,7 @@ def test_edits_in_the_compute_dtype_a_gpu_uses(scenario, fp32, comfy_root, test_
     edits, reference = load_file((tmp_path / scenario).with_suffix(".safetensors")), fp32[1]
     for method in ("lightningdrag", "fastdrag"):
         assert bool(torch.isfinite(edits[method]).all()), method
-        error = _relative_error(edits[method], reference[method])
+        error = relative_error(edits[method], reference[method])
         print(scenario, method, round(error, 4))
         assert error < TOLERANCE[scenario], (method, error)
     assert fp32[0]["point_net"] == ["torch.float32", "torch.float32"]

@@ -27,6 +27,7 @@ from safetensors.torch import load
 
 from comfy_server import ComfyServer
 from example_workflows import NAMES, checkpoint_family, prepared, write_image
+from helpers import relative_error
 
 STORAGE_FLAGS = {
     # Relative L2 error of the edited latents allowed against fp32 (measured on the tiny random models: see README).
@@ -58,47 +59,36 @@ def fp32_edits(comfy, architecture):
 
 
 @pytest.fixture(scope="module")
-def server_with(comfy_root, test_models, tmp_path_factory):
-    servers = []
+def edits_with(comfy_root, test_models, tmp_path_factory, architecture):
+    """``edits_with(flag)``: the edits of a ComfyUI started with ``flag`` (stopped once they are made)."""
 
-    def start(flag: str) -> ComfyServer:
-        servers.append(ComfyServer.start(comfy_root, tmp_path_factory.mktemp("flag"), test_models, extra_args=(flag,)))
-        return servers[-1]
+    def edits(flag: str) -> dict[str, dict[str, torch.Tensor]]:
+        server = ComfyServer.start(comfy_root, tmp_path_factory.mktemp("flag"), test_models, extra_args=(flag,))
+        try:
+            return _edits(server, architecture)
+        finally:
+            server.stop()
 
-    yield start
-    for server in servers:
-        server.stop()
-
-
-def _relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a.double() - b.double()).norm() / b.double().norm())
+    return edits
 
 
 @pytest.mark.parametrize("flag", list(STORAGE_FLAGS))
-def test_every_workflow_runs_with_weights_stored_in_another_dtype(flag, fp32_edits, server_with, architecture):
-    server = server_with(flag)
-    try:
-        edits = _edits(server, architecture)
-    finally:
-        server.stop()
+def test_every_workflow_runs_with_weights_stored_in_another_dtype(flag, fp32_edits, edits_with):
+    edits = edits_with(flag)
     errors = {}
     for name, latents in fp32_edits.items():
         assert edits[name].keys() == latents.keys()
         for node, reference in latents.items():
             edited = edits[name][node]
             assert edited.shape == reference.shape and bool(torch.isfinite(edited).all()), (name, node)
-            errors[f"{name} #{node}"] = _relative_error(edited, reference)
+            errors[f"{name} #{node}"] = relative_error(edited, reference)
     print(flag, {k: round(v, 4) for k, v in errors.items()})
     assert max(errors.values()) < STORAGE_FLAGS[flag], errors
 
 
 @pytest.mark.parametrize("flag", MEMORY_FLAGS)
-def test_every_workflow_gives_the_same_edit_under_a_memory_flag(flag, fp32_edits, server_with, architecture):
-    server = server_with(flag)
-    try:
-        edits = _edits(server, architecture)
-    finally:
-        server.stop()
+def test_every_workflow_gives_the_same_edit_under_a_memory_flag(flag, fp32_edits, edits_with):
+    edits = edits_with(flag)
     for name, latents in fp32_edits.items():
         for node, reference in latents.items():
             assert torch.equal(edits[name][node], reference), (flag, name, node)
