@@ -22,7 +22,7 @@ ComfyUI starts), which runs:
 
 Each workload runs once at a quarter of the area to warm up (loading, kernel choice), then is measured. The
 report prints per stage the time and the peak of ``torch.cuda.max_memory_allocated`` above what was allocated
-before the stage, and each flag set's edits against the default flags' (relative L2 error). It exits non-zero
+before the stage, and each flag set's edits against the other flag sets' (relative L2 error). It exits non-zero
 when any workload fails or gives a non-finite latent. ``--device cpu --tiny`` runs the same script on tiny
 models on a CPU (to try it; CPU flags change little).
 """
@@ -191,11 +191,13 @@ def _comfyui_version() -> str:
 
 
 def report(out: Path, scenarios: list[str]) -> bool:
-    """Print every scenario's figures and the edits against the default flags'; True when all went well."""
+    """Print every scenario's figures and its edits against each earlier flag set's (results of earlier runs in
+    ``out`` included); True when all went well."""
     from safetensors.torch import load_file
 
     ok = True
-    reference = load_file(out / "default.safetensors") if (out / "default.safetensors").exists() else {}
+    done = [s for s in SCENARIOS if (out / f"{s}.safetensors").exists()]
+    earlier = {}
     for scenario in scenarios:
         path = out / f"{scenario}.json"
         if not path.exists():
@@ -215,11 +217,11 @@ def report(out: Path, scenarios: list[str]) -> bool:
         if r.get("streamed_equals_resident") is not None:
             print(f"  FastDrag from the streamed record equals it from the device: {r['streamed_equals_resident']}")
         edits = load_file(out / f"{scenario}.safetensors")
-        if scenario != "default":
-            for name, latent in edits.items():
-                if name in reference:
-                    error = float((latent.double() - reference[name].double()).norm() / reference[name].double().norm())
-                    print(f"  vs default flags, {name}: relative error {error:.4f}")
+        for other in done[: done.index(scenario)] if scenario in done else done:
+            reference = earlier.setdefault(other, load_file(out / f"{other}.safetensors"))
+            for name in sorted(edits.keys() & reference.keys()):
+                error = float((edits[name].double() - reference[name].double()).norm() / reference[name].double().norm())
+                print(f"  vs {other}, {name}: relative error {error:.4f}")
         for name, error in r["errors"].items():
             print(f"  ERROR {name}: {error}")
             ok = False
