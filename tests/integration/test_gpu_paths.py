@@ -14,8 +14,9 @@ from comfy_server import comfyui_python
 from helpers import relative_error
 
 SCRIPT = Path(__file__).with_name("gpu_paths_in_process.py")
-# Relative L2 error of the edited latents allowed against fp32 (measured on the tiny random models: README, Tests).
-TOLERANCE = {"fp16": 0.05, "bf16": 0.2, "fp8": 0.5}
+# Relative L2 error of the edited latents allowed against fp32, about twice what the tiny random models give on
+# ComfyUI 0.33 (measured, LightningDrag / FastDrag: fp16 0.0024 / 0.0039, bf16 0.020 / 0.036, fp8 0.11 / 0.30).
+TOLERANCE = {"fp16": 0.01, "bf16": 0.08, "fp8": 0.6}
 
 
 def _run(comfy_root, models, scenario, out):

@@ -30,12 +30,13 @@ from example_workflows import NAMES, checkpoint_family, prepared, write_image
 from helpers import relative_error
 
 STORAGE_FLAGS = {
-    # Relative L2 error of the edited latents allowed against fp32 (measured on the tiny random models: see README).
+    # Relative L2 error of the edited latents allowed against fp32, about twice what the tiny random models give
+    # on ComfyUI 0.33 (measured: fp8 0.28, fp16 0.0003, bf16 0.019, bf16 VAE 0.018, fp16 text encoder 0).
     "--fp8_e4m3fn-unet": 0.5,
-    "--fp16-unet": 0.02,
-    "--bf16-unet": 0.1,
-    "--bf16-vae": 0.1,
-    "--fp16-text-enc": 0.02,
+    "--fp16-unet": 0.005,
+    "--bf16-unet": 0.05,
+    "--bf16-vae": 0.05,
+    "--fp16-text-enc": 0.005,
 }
 MEMORY_FLAGS = ["--disable-smart-memory"]
 
