@@ -58,5 +58,6 @@ def editor_outputs(image: Tensor, points_json: str, mask: Tensor | None) -> tupl
     mask = as_mask_batch(mask)
     check_mask_fits(mask, points, batch)
     if edits is not None:
+        edits = edits.to(mask.device)  # the painting comes from the document; the mask may be on the GPU (--gpu-only)
         mask = torch.where(edits == PAINTED, 1.0, torch.where(edits == ERASED, 0.0, mask.float()))
     return points, mask
