@@ -185,6 +185,11 @@ def placement(models: Path, out: Path) -> None:
         report["attention_blocks"] = blocks
         start = ld.start_latent(inpaint, torch.zeros(1, 4, SIZE // 8, SIZE // 8, device=meta), 2, 0, 14.6)
         report["start_on"] = str(start.device)
+        # A decoded image on the device meets LoadImage's mask on the CPU. The VAE is not the pack's, and ComfyUI's
+        # cannot encode on the meta device: an encoder that keeps the image's device stands in for it here.
+        encoder = type("Encoder", (), {"encode": staticmethod(lambda pixels: pixels.new_zeros(1, 4, SIZE // 8, SIZE // 8))})()
+        conditioning = ld.inpaint_conditioning(bank.conditioning, encoder, image.to(meta), mask, (SIZE // 8, SIZE // 8))
+        report["inpainting_on"] = sorted({str(conditioning[0][1][k].device) for k in ("concat_latent_image", "concat_mask")})
         kv = DragKV(states={("output", 3, 0): torch.zeros(2, 1, 4, 8)}, timesteps=(501, 1), sigmas=torch.tensor([3.0, 1.0]),
                     final_sigma=0.03, sigma_table=torch.linspace(0.03, 15, 1000), total_steps=10, strength=0.2, latent_shape=(1, 4, 2, 2))
         patch = ConsistencyPatch(kv)

@@ -61,6 +61,7 @@ def test_partially_loaded_pack_models_compute_where_the_activations_are(comfy_ro
         # ComfyUI left every layer on the offload device and casts it per call (its low-VRAM path).
         assert report[name]["weights_on"] == ["cpu"] and report[name]["casting"] == report[name]["layers"] > 0, report
     assert report["attention_blocks"] == 16 and report["start_on"] == "meta" and report["record_on"] == ["meta"]
+    assert report["inpainting_on"] == ["meta"]  # a decoded image on the device and LoadImage's mask on the CPU
 
 
 def test_a_model_split_across_gpus_is_refused_before_sampling(comfy_root, test_models, architecture, tmp_path):
