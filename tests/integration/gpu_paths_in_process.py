@@ -20,8 +20,8 @@ and writing the edited latents and the dtypes the pack's modules store and compu
   is told has no memory free (``--novram``'s state), so its own loader loads them partially: their weights
   stay on the CPU (the offload device) and ComfyUI's layers cast them per call; node outputs are kept on
   the device, as under ``--gpu-only``; then PointEmbed, the LightningDrag attention
-  patches (bank, point terms, IP-Adapter), the start latent and the FastDrag K/V patch run on meta
-  activations under a check that fails on any operation mixing devices (copies excepted), as the GPU
+  patches (bank, point terms, IP-Adapter), the start latent, the inpainting channels of an image on
+  the device with a mask on the CPU, and the FastDrag K/V patch run on meta activations under a check that fails on any operation mixing devices (copies excepted), as the GPU
   would. The meta device computes no values (it stands in for placement only), so nothing is compared;
 * ``multigpu``: the model set up by ComfyUI's MultiGPU code (0.2x and later) to split its batch across two
   devices, as its "MultiGPU CFG Split" node leaves it: DragKSampler, FastDragInvert and FastDragConsistency
