@@ -83,6 +83,22 @@ def _enable_dynamic_vram() -> bool:
     return bool(ready)
 
 
+def use_model_folders(models: Path, names: Sequence[str] = ("lightning_drag", "ipadapter")) -> None:
+    """Point ComfyUI's model folders ``names`` at the subfolders of ``models`` (random files the benchmarks write)."""
+    import folder_paths
+
+    for name in names:
+        folder_paths.folder_names_and_paths[name] = ([str(models / name)], folder_paths.supported_pt_extensions)
+
+
+def checkpoint(name: str):
+    """(MODEL, CLIP, VAE) of checkpoint ``name`` (a file in ComfyUI's checkpoints folder), as CheckpointLoaderSimple loads it."""
+    import comfy.sd
+    import folder_paths
+
+    return comfy.sd.load_checkpoint_guess_config(folder_paths.get_full_path_or_raise("checkpoints", name))[:3]
+
+
 def edit_inputs(size: int, height: int | None = None):
     """A random ``size`` × ``height`` image [1, H, W, 3], the editable mask [1, H, W] (the middle half) and one
     drag pair from 40 % to 60 % of the width, as the pack's :class:`DragPoints`."""

@@ -70,12 +70,10 @@ def make_models(work: Path, tiny: bool) -> Path:
 def worker(scenario: str, models: Path, out: Path, device: str) -> None:
     """One ComfyUI process: the workloads under ``scenario``'s flags; writes ``out/<scenario>.json`` and ``.safetensors``."""
     sys.path.insert(0, str(HERE))
-    from comfy_bench import Stages, edit_inputs, setup_comfy
+    from comfy_bench import Stages, checkpoint, edit_inputs, setup_comfy, use_model_folders
 
     dynamic = setup_comfy(device, SCENARIOS[scenario])
-    import comfy.sd
     import comfy.utils
-    import folder_paths
     import torch
     from safetensors.torch import save_file
 
@@ -86,9 +84,8 @@ def worker(scenario: str, models: Path, out: Path, device: str) -> None:
     from drag_editing_bench.nodes import fastdrag_sampling as fd
 
     comfy.utils.PROGRESS_BAR_ENABLED = False  # the report is the output
-    for name in ("checkpoints", "lightning_drag", "ipadapter"):
-        folder_paths.folder_names_and_paths[name] = ([str(models / name)], folder_paths.supported_pt_extensions)
-    load = lambda name: comfy.sd.load_checkpoint_guess_config(str(models / "checkpoints" / f"{name}.safetensors"))[:3]  # noqa: E731
+    use_model_folders(models, ("checkpoints", "lightning_drag", "ipadapter"))
+    load = lambda name: checkpoint(f"{name}.safetensors")  # noqa: E731
     tiny = models.name.endswith("tiny")
     side, xl_side = (128, 256) if tiny else (512, 1024)
     results = {"scenario": scenario, "flags": SCENARIOS[scenario], "dynamic_vram": dynamic, "errors": {}, "stages": {},

@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from comfy_bench import edit_inputs, per_step, setup_comfy  # setup_comfy loads the pack as drag_editing_bench
+from comfy_bench import checkpoint, edit_inputs, per_step, setup_comfy, use_model_folders  # setup_comfy loads the pack as drag_editing_bench
 
 
 def plain(patcher, cfg: float, sigmas, conditioning: list, latent):
@@ -110,15 +110,11 @@ def main() -> None:
     args = parser.parse_args()
     setup_comfy(args.device)
 
-    import comfy.sd
-    import folder_paths
     import torch
 
     from drag_editing_bench.nodes import lightningdrag_models as models
 
-    for name in ("lightning_drag", "ipadapter"):
-        folder_paths.folder_names_and_paths[name] = ([str(args.models / name)], folder_paths.supported_pt_extensions)
-    checkpoint = lambda name: comfy.sd.load_checkpoint_guess_config(folder_paths.get_full_path_or_raise("checkpoints", name))[:3]  # noqa: E731
+    use_model_folders(args.models)
     model, clip, vae = checkpoint(args.ckpt)
     inpaint, inpaint_clip, inpaint_vae = checkpoint(args.inpaint_ckpt)
     with torch.inference_mode():  # as ComfyUI executes a prompt

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from comfy_bench import Stages, edit_inputs, setup_comfy  # setup_comfy loads the pack as drag_editing_bench
+from comfy_bench import Stages, checkpoint, edit_inputs, setup_comfy, use_model_folders  # setup_comfy loads the pack as drag_editing_bench
 
 MODES = {"ddim": (25, 4.0, "ddim", "ddim_uniform"), "lcm": (8, 3.0, "lcm", "simple")}
 
@@ -71,16 +71,14 @@ def main() -> None:
 
     import comfy.clip_vision
     import comfy.model_management
-    import comfy.sd
     import folder_paths
     import torch
 
     from drag_editing_bench.nodes import lightningdrag_models as models
 
-    for name in ("lightning_drag", "ipadapter"):
-        folder_paths.folder_names_and_paths[name] = ([str(args.models / name)], folder_paths.supported_pt_extensions)
+    use_model_folders(args.models)
     steps = MODES[args.mode][0]
-    model, clip, vae = comfy.sd.load_checkpoint_guess_config(folder_paths.get_full_path_or_raise("checkpoints", args.ckpt))[:3]
+    model, clip, vae = checkpoint(args.ckpt)
     if args.mode == "lcm":
         model = lcm(model)
     vision = comfy.clip_vision.load(folder_paths.get_full_path_or_raise("clip_vision", args.clip_vision)) if args.clip_vision else None
