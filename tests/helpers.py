@@ -29,3 +29,17 @@ def runs(layer: torch.Tensor) -> list[int]:
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
     """||a - b|| / ||b|| in float64 (how far an edit made another way is from the reference edit ``b``)."""
     return float((a.double() - b.double()).norm() / b.double().norm())
+
+
+def ulps_apart(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """How many float32 values lie between ``a`` and ``b``, elementwise (0 = equal; NaN = NaN counts as 0).
+
+    For float intermediates that vectorised kernels round differently on each instruction set (AVX2,
+    AVX-512, NEON, a GPU): a test states how many ulps it allows instead of asserting bit-equality.
+    """
+    def ordered(t: torch.Tensor) -> torch.Tensor:
+        bits = t.to(torch.float32).contiguous().view(torch.int32).to(torch.int64)
+        return torch.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
+
+    both_nan = a.isnan() & b.isnan()
+    return torch.where(both_nan, 0, (ordered(a) - ordered(b)).abs())

@@ -5,6 +5,14 @@ Run ``python tests/make_warp_preview_fixtures.py`` after changing the warp; test
 fails while the file is out of date. Masks and latent regions are run-length coded over pixels in raster order
 (``[value, count, ...]``); a map lists only the latent pixels whose source is not themselves, as
 ``[index, source]`` (source -1 = hole).
+
+The maps are discrete, but they come from float32 vectors that vectorised kernels round differently on
+each instruction set (a few ulps; see tests/fastdrag/test_reference_cases.py). A latent pixel whose
+destination lies within that of a rounding boundary (or, with ``nearest_handle``, whose two nearest
+handles are that close to a tie) may land elsewhere on another machine: such pixels are listed as
+``borderline`` ``[index, destination]`` (flat latent indices, raster order). The tests rebuild the map
+with the fixture's destinations for those pixels and their own for every other, and require it to
+equal ``moved`` exactly.
 """
 
 from __future__ import annotations
@@ -21,10 +29,20 @@ import torch
 from helpers import runs
 from drag_editing_pack_under_test.drag.errors import DragInputError
 from drag_editing_pack_under_test.drag.fastdrag.to_latent import mask_to_latent, points_to_latent
-from drag_editing_pack_under_test.drag.fastdrag.warp import relocation_map
+from drag_editing_pack_under_test.drag.fastdrag.warp import (
+    check_handles_in_circle,
+    destinations,
+    mask_circle,
+    source_map,
+    warp_vectors,
+)
 from drag_editing_pack_under_test.drag.points import DragPoints
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "warp_preview.json"
+
+BORDERLINE_ULPS = 16
+"""How far (in float32 ulps of the values involved) from a rounding boundary or a tie a pixel counts as
+borderline: four times the largest difference between instruction sets seen in the warp vectors."""
 
 
 def _rectangle(width: int, height: int, x0: int, y0: int, x1: int, y1: int) -> torch.Tensor:
@@ -85,13 +103,41 @@ def compute(case: dict) -> dict:
         "handles": handles.tolist(), "targets": targets.tolist(),
     }
     try:
-        src = relocation_map(region, handles, targets, case["aggregation"]).flatten()
+        src, borderline = relocation(region, handles, targets, case["aggregation"])
     except DragInputError as error:
         entry["outside_pair"] = int(re.search(r"pair (\d+)", str(error)).group(1)) - 1
         return entry
+    src = src.flatten()
     moved = (src != torch.arange(src.numel())).nonzero()[:, 0]
     entry["moved"] = [[int(i), int(src[i])] for i in moved]
+    entry["borderline"] = borderline
     return entry
+
+
+def relocation(region: torch.Tensor, handles: torch.Tensor, targets: torch.Tensor, aggregation: str,
+               borderline_dest: list[list[int]] = ()) -> tuple[torch.Tensor, list[list[int]]]:
+    """FastDragWarp's source map ([h, w] int64, as ``relocation_map``) and its borderline pixels
+    (``[[index, destination], ...]``, flat). ``borderline_dest`` replaces the destinations of those pixels
+    (a fixture's, from another machine) before the map is built."""
+    h, w = region.shape
+    center, radius = mask_circle(region)
+    check_handles_in_circle(handles, center, radius)
+    pixels = torch.nonzero(region)
+    vectors = warp_vectors(pixels, handles, targets, center, radius, aggregation)
+    dest, valid = destinations(pixels, vectors, h, w)
+    ulp = torch.finfo(torch.float32).eps * BORDERLINE_ULPS
+    landing = pixels + vectors
+    near = ((landing - landing.floor() - 0.5).abs() <= ulp * (landing.abs() + vectors.abs())).any(dim=1)
+    if aggregation == "nearest_handle" and len(handles) > 1:
+        distance = torch.linalg.vector_norm(pixels[:, None] - handles[None], dim=-1).sort(dim=1).values
+        near |= distance[:, 1] - distance[:, 0] <= ulp * distance[:, 1]
+    near &= valid
+    flat = pixels[:, 0] * w + pixels[:, 1]
+    listed = [[int(flat[n]), int(dest[n, 0] * w + dest[n, 1])] for n in near.nonzero()[:, 0]]
+    position = {int(i): n for n, i in enumerate(flat.tolist())}
+    for index, d in borderline_dest:
+        dest[position[index]] = torch.tensor([d // w, d % w])
+    return source_map(region, pixels, dest, valid), listed
 
 
 def fixture_text() -> str:

@@ -131,12 +131,10 @@ def relocation_map(mask: Tensor, handles: Tensor, targets: Tensor, aggregation: 
     """The source map of the official continuous-drag relocation, [h, w] int64 (see module docstring).
 
     ``mask``: [h, w] bool, latent resolution (masked = may move; official ``mask_cp_handle > 0``).
-    ``handles``, ``targets``: [K, 2] float32 latent (y, x). Masked pixels are cleared; visiting them in
-    raster order, each one's pre-warp value is written to its destination unless an earlier pixel
-    already wrote there (first writer wins). Destinations may lie outside the mask and overwrite
-    unmasked pixels, as in the official code.
+    ``handles``, ``targets``: [K, 2] float32 latent (y, x). Each masked pixel goes to its destination
+    (:func:`destinations`), then :func:`source_map` applies them. Destinations may lie outside the mask
+    and overwrite unmasked pixels, as in the official code.
     """
-    h, w = mask.shape
     check_editable(mask[None], "mask")
     handles = handles.to(device=mask.device, dtype=torch.float32)
     targets = targets.to(device=mask.device, dtype=torch.float32)
@@ -144,8 +142,17 @@ def relocation_map(mask: Tensor, handles: Tensor, targets: Tensor, aggregation: 
     check_handles_in_circle(handles, center, radius)
     pixels = torch.nonzero(mask)  # raster order = the official visiting order
     vectors = warp_vectors(pixels, handles, targets, center, radius, aggregation)
-    dest, valid = destinations(pixels, vectors, h, w)
+    return source_map(mask, pixels, *destinations(pixels, vectors, *mask.shape))
 
+
+def source_map(mask: Tensor, pixels: Tensor, dest: Tensor, valid: Tensor) -> Tensor:
+    """Apply destinations: masked pixels are cleared, then visited in raster order, each one's pre-warp
+    value written to its destination unless an earlier pixel already wrote there (first writer wins).
+
+    ``mask``: [h, w] bool; ``pixels``: [N, 2] int64 (y, x), its masked pixels in raster order;
+    ``dest``, ``valid``: from :func:`destinations`. Returns the [h, w] int64 source map.
+    """
+    h, w = mask.shape
     source = pixels[:, 0] * w + pixels[:, 1]  # increasing: raster order
     dest_flat = dest[:, 0] * w + dest[:, 1]
     none = h * w

@@ -163,10 +163,10 @@ export function handlesOutside(circle, handles) {
 
 /**
  * FastDragWarp's source map on the latent grid: src[i] is the flat index of the latent pixel whose value
- * lands on pixel i, or -1 for a hole (a region pixel nothing was written to). Region pixels are cleared,
- * then visited in raster order, each writing to its rounded, clamped destination unless an earlier one
- * did (first writer wins). Returns {src} or {error} for what the node refuses (an empty region, a handle
- * outside the circle). `aggregation`: "inverse_distance" or "nearest_handle", as FastDragWarp.
+ * lands on pixel i, or -1 for a hole (a region pixel nothing was written to). Each region pixel goes to
+ * its rounded, clamped destination (dest[i], flat; -1 where the warp is not finite, which the node
+ * skips), then sourceMap applies them. Returns {src, dest} or {error} for what the node refuses (an empty
+ * region, a handle outside the circle). `aggregation`: "inverse_distance" or "nearest_handle", as FastDragWarp.
  */
 export function relocationMap(region, lh, lw, handles, targets, aggregation = "inverse_distance") {
   const circle = maskCircle(region, lh, lw);
@@ -183,9 +183,7 @@ export function relocationMap(region, lh, lw, handles, targets, aggregation = "i
   const scale = new Float64Array(k), distance = new Float64Array(k), weight = new Float64Array(k);
   const termY = new Float64Array(k), termX = new Float64Array(k);
 
-  const src = new Int32Array(lh * lw);
-  for (let i = 0; i < src.length; i++) src[i] = region[i] ? -1 : i;
-  const written = new Uint8Array(lh * lw);
+  const dest = new Int32Array(lh * lw).fill(-1);
   for (let y = 0; y < lh; y++) {
     for (let x = 0; x < lw; x++) {
       const i = y * lw + x;
@@ -224,13 +222,28 @@ export function relocationMap(region, lh, lw, handles, targets, aggregation = "i
       const ty = roundHalfEven(f(y + vy));
       const tx = roundHalfEven(f(x + vx));
       if (!Number.isFinite(ty) || !Number.isFinite(tx)) continue; // the official code skips such a pixel
-      const j = Math.min(Math.max(ty, 0), lh - 1) * lw + Math.min(Math.max(tx, 0), lw - 1);
-      if (written[j]) continue;
-      written[j] = 1;
-      src[j] = i;
+      dest[i] = Math.min(Math.max(ty, 0), lh - 1) * lw + Math.min(Math.max(tx, 0), lw - 1);
     }
   }
-  return { src };
+  return { src: sourceMap(region, dest), dest };
+}
+
+/**
+ * The source map of per-pixel destinations (flat latent indices, -1 = not moved): region pixels are
+ * cleared, then visited in raster order, each writing to its destination unless an earlier one did
+ * (first writer wins), as the official relocation does.
+ */
+export function sourceMap(region, dest) {
+  const src = new Int32Array(region.length);
+  for (let i = 0; i < src.length; i++) src[i] = region[i] ? -1 : i;
+  const written = new Uint8Array(region.length);
+  for (let i = 0; i < dest.length; i++) {
+    const j = dest[i];
+    if (j < 0 || written[j]) continue;
+    written[j] = 1;
+    src[j] = i;
+  }
+  return src;
 }
 
 /**
