@@ -4,10 +4,11 @@ Usage (from the repository root)::
 
     python benchmarks/fastdrag_latent_ops.py                  # CPU, one thread; CUDA too if present
     python benchmarks/fastdrag_latent_ops.py --threads 2 --device cpu
+    python benchmarks/fastdrag_latent_ops.py --sizes 16 --drags 1 --repeat 1   # a quick smoke run
     python benchmarks/fastdrag_latent_ops.py --reference      # also time the per-pixel transcription
-                                                              # of the official loops (tests/reference_fastdrag.py)
+                                                              # of the official loops (tests/fastdrag/official.py)
 
-Cases: latents of 64² and 128² (512² and 1024² images), 1, 3 and 6 drags, an elliptic mask around
+Cases: latents of 64² and 128² (512² and 1024² images), 1, 3 and 6 drags (``--sizes``, ``--drags``), an elliptic mask around
 the handles. Times are medians over ``--repeat`` runs after a warm-up; peak memory is what the
 operation allocates on top of its inputs (CPU: from the torch profiler's allocation events; CUDA:
 ``torch.cuda.max_memory_allocated``).
@@ -96,15 +97,15 @@ def peak_bytes(fn: Callable[[], object], device: str) -> int:
     return peak
 
 
-def run(device: str, dtype: torch.dtype, repeat: int, reference: bool) -> None:
+def run(device: str, dtype: torch.dtype, repeat: int, reference: bool, sizes: list[int], drags_list: list[int]) -> None:
     print(f"\n{device} {str(dtype).replace('torch.', '')}" + (f", {torch.get_num_threads()} thread(s)" if device == "cpu" else f", {torch.cuda.get_device_name()}"))
     header = f"{'latent':>7} {'drags':>5} {'mask px':>7} {'holes':>5} | {'LWF+map ms':>10} {'apply ms':>8} {'BNNI ms':>8} {'total ms':>8} | {'peak KiB warp':>13} {'peak KiB BNNI':>13}"
     if reference:
         header += f" | {'per-pixel ms':>12}"
     print(header)
     print("-" * len(header))
-    for size in (64, 128):
-        for drags in (1, 3, 6):
+    for size in sizes:
+        for drags in drags_list:
             latent, mask, handles, targets = make_case(size, drags, device, dtype)
             src = relocation_map(mask, handles, targets)
             warped, holes = apply_relocation(latent, src)
@@ -130,8 +131,10 @@ def run(device: str, dtype: torch.dtype, repeat: int, reference: bool) -> None:
 
 def _reference_ms(latent, mask, handles, targets) -> float:
     """Milliseconds of the per-pixel transcription of the official loops (CPU, float32)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    import reference_fastdrag as ref
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))
+    import conftest  # noqa: F401  (loads the pack under the name the transcription imports it by)
+    from fastdrag import official as ref
 
     latent, mask = latent.float().cpu(), mask.cpu()
     start = time.perf_counter()
@@ -146,15 +149,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: the one-core figure)")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--reference", action="store_true", help="also time the per-pixel transcription of the official code")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128], help="latent sides (default 64 128)")
+    parser.add_argument("--drags", type=int, nargs="+", default=[1, 3, 6], help="drag counts (default 1 3 6)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}")
     if args.device in ("cpu", "all"):
-        run("cpu", torch.float32, args.repeat, args.reference)
+        run("cpu", torch.float32, args.repeat, args.reference, args.sizes, args.drags)
     if args.device in ("cuda", "all"):
         if torch.cuda.is_available():
             for dtype in (torch.float32, torch.float16):
-                run("cuda", dtype, args.repeat, reference=False)
+                run("cuda", dtype, args.repeat, False, args.sizes, args.drags)
         elif args.device == "cuda":
             sys.exit("no CUDA device")
         else:

@@ -13,3 +13,12 @@ class DragInputError(ValueError):
 # named after the pack's folder path, which would put a path of the user's disk in front of every
 # message. Give the type one short, stable name instead.
 DragInputError.__module__ = "drag_editing"
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``value`` as a message quotes it: ``repr``, cut to ``limit`` characters with the full length said
+    (a pasted 5 MB string must not come back in every error response)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(str(value)):,} characters)"

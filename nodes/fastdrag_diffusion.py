@@ -6,6 +6,7 @@ from comfy_api.v0_0_2 import io
 
 from . import fastdrag_sampling as fd
 from .comfy_sampling import sampler_names
+from .inputs import check_floats, validate_floats
 from .types import CATEGORY, DragKV
 
 _CATEGORY = f"{CATEGORY}/FastDrag"
@@ -55,7 +56,12 @@ class FastDragInvert(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, inversion_strength=None) -> bool | str:
+        return validate_floats(cls, inversion_strength=inversion_strength)
+
+    @classmethod
     def execute(cls, model, latent, steps, inversion_strength, positive=None, clip=None, offload_kv=False) -> io.NodeOutput:
+        check_floats(cls, inversion_strength=inversion_strength)
         conditioning = fd.conditioning_or_empty(positive, clip)
         noisy, kv = fd.invert(model, latent, conditioning, steps=steps, strength=inversion_strength, offload=offload_kv)
         return io.NodeOutput(noisy, kv)
@@ -90,7 +96,12 @@ class FastDragKSampler(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, cfg=None) -> bool | str:
+        return validate_floats(cls, cfg=cfg)
+
+    @classmethod
     def execute(cls, model, drag_kv, latent, consistency, cfg, sampler_name, seed, positive=None, negative=None) -> io.NodeOutput:
+        check_floats(cls, cfg=cfg)
         return io.NodeOutput(fd.sample(
             model, drag_kv, latent, consistency=consistency, cfg=cfg, sampler_name=sampler_name, seed=seed,
             positive=positive, negative=negative,

@@ -31,7 +31,7 @@ def checked_sigmas(model) -> torch.Tensor:
     (decided from the model config ComfyUI detected from the UNet, and from its sampling)."""
     ms = comfy.model_sampling
     family = type(model.model.model_config).__name__
-    check_family(family, type(model.model).__name__)
+    check_family(family, type(model.model).__name__, model.model.model_config.unet_config.get("in_channels", 4))
     sampling = model.get_model_object("model_sampling")
     table = sigma_table(model)
     usable = table is not None and isinstance(sampling, ms.EPS) and not isinstance(sampling, (ms.ModelSamplingDiscreteEDM, ms.EDM))
@@ -118,6 +118,7 @@ def with_consistency(model, kv: DragKV):
             "that FastDragConsistency, or turn consistency off here."
         )
     refuse_split_across_devices(model.model_options, "FastDragConsistency")
+    checked_sigmas(model)
     patch = ConsistencyPatch(kv)
     patched = model.clone()
     patched.set_model_attn1_patch(patch)

@@ -9,6 +9,7 @@ from ..drag.lightningdrag.guidance import DECAYS, DEFAULT_DECAY
 from . import lightningdrag_models as models
 from . import lightningdrag_sampling as ld
 from .comfy_sampling import sampler_names
+from .inputs import check_floats, validate_floats
 from .types import CATEGORY, DragAppearance, DragPointEmbeds, DragPoints, LightningDrag
 
 _CATEGORY = f"{CATEGORY}/LightningDrag"
@@ -136,8 +137,13 @@ class DragKSampler(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, point_guidance=None) -> bool | str:
+        return validate_floats(cls, point_guidance=point_guidance)
+
+    @classmethod
     def execute(cls, model, lightning_drag, appearance, point_embeds, clip_vision_output, vae, image, mask, seed, steps,
                 point_guidance, decay, sampler_name, scheduler, candidates, positive=None) -> io.NodeOutput:
+        check_floats(cls, point_guidance=point_guidance)
         return io.NodeOutput(ld.drag_sample(
             model, lightning_drag, appearance, point_embeds, vae=vae, image=image, mask=mask,
             clip_vision_output=clip_vision_output, seed=seed, steps=steps, point_guidance=point_guidance, decay=decay,

@@ -27,7 +27,7 @@ import comfy.utils
 import folder_paths
 import torch
 
-from ..drag.errors import DragInputError
+from ..drag.errors import DragInputError, shown
 from ..drag.lightningdrag import release
 from ..drag.lightningdrag.attention import DragAttentionWeights
 from ..drag.lightningdrag.point_net import PointEmbeddingNet
@@ -78,21 +78,26 @@ def _release_root(name: str) -> Path:
     return next((r for r in roots if r.is_dir()), roots[0])
 
 
+NAME_MAX = 255
+"""The longest folder name looked up: longer ones are refused before the file system sees them (it
+would raise ENAMETOOLONG)."""
+
+
 def missing_files(name: str, ip_adapter: str) -> str | None:
     """Every file LightningDrag needs that is not there, one line per input (release ``name``'s parts,
     the IP-Adapter file ``ip_adapter``, and CLIPVisionLoader's CLIP-ViT-H when ``models/clip_vision``
     has no file at all), each with where to put it and where to get it; None when all are there (their
     contents are checked when loading)."""
     lines = []
-    if not name or Path(name).name != name or name in (".", ".."):
-        lines.append(f"release: '{name}' is not a folder name in models/lightning_drag. {_release_where('lightning-drag-sd15')}")
+    if not name or len(name) > NAME_MAX or Path(name).name != name or name in (".", ".."):
+        lines.append(f"release: {shown(name)} is not a folder name in models/lightning_drag. {_release_where('lightning-drag-sd15')}")
     else:
         root = _release_root(name)
         missing = [f for f in (release.APPEARANCE_FILE, release.POINT_EMBEDDING_FILE, release.ATTENTION_FILE) if not (root / f).is_file()]
         if missing:
             lines.append(f"release: {', '.join(missing)} not found in {root}. {_release_where(name)}")
     if folder_paths.get_full_path(IP_ADAPTER_FOLDER, ip_adapter) is None:
-        lines.append(f"ip_adapter: {ip_adapter} not found. {_ip_where()}")
+        lines.append(f"ip_adapter: {shown(ip_adapter)} not found. {_ip_where()}")
     if not folder_paths.get_filename_list("clip_vision"):
         folders = " or ".join(folder_paths.get_folder_paths("clip_vision"))
         lines.append(
@@ -166,7 +171,7 @@ def load_release(name: str, ip_adapter: str) -> LightningDragModels:
     point_attention = release.read_point_attention(root / release.ATTENTION_FILE, widths, where)
     ip_path = folder_paths.get_full_path(IP_ADAPTER_FOLDER, ip_adapter)
     if ip_path is None:
-        raise DragInputError(f"ip_adapter: {ip_adapter}: file not found. {_ip_where()}")
+        raise DragInputError(f"ip_adapter: {shown(ip_adapter)}: file not found. {_ip_where()}")
     ip_projection, ip_layers = release.read_ip_adapter(Path(ip_path), widths, _ip_where())
 
     attention_state = DragAttentionWeights.state_of(point_attention, ip_projection, ip_layers)

@@ -6,6 +6,8 @@ use (none yet, a handle without its target, another image size) raise one DragIn
 
 from __future__ import annotations
 
+import logging
+
 import torch
 from comfy_api.v0_0_2 import io, ui
 
@@ -61,7 +63,21 @@ class DragPointsEditor(io.ComfyNode):
     @classmethod
     def execute(cls, image: torch.Tensor, points: str, mask: torch.Tensor | None = None) -> io.NodeOutput:
         drag_points, edit_mask = editor_outputs(image, points, mask)
-        shown = {"drag_source": ui.PreviewImage(image[:1], cls=cls).values}
-        if mask is not None:
-            shown["drag_mask"] = ui.PreviewMask(mask[:1], cls=cls).values
-        return io.NodeOutput(image, drag_points, edit_mask, ui=shown)
+        return io.NodeOutput(image, drag_points, edit_mask, ui=cls._previews(image, mask))
+
+    @classmethod
+    def _previews(cls, image: torch.Tensor, mask: torch.Tensor | None) -> dict | None:
+        """The canvas's copies of the image and mask, written to ComfyUI's temp folder. Only the canvas
+        needs them, so a temp folder that cannot be written (read-only, full) costs the canvas its
+        picture, with a warning, and never the edit."""
+        try:
+            shown = {"drag_source": ui.PreviewImage(image[:1], cls=cls).values}
+            if mask is not None:
+                shown["drag_mask"] = ui.PreviewMask(mask[:1], cls=cls).values
+        except OSError as error:
+            logging.warning(
+                f"DragPointsEditor: could not write the canvas's copy of the image to ComfyUI's temp folder ({error}); "
+                "the edit goes on, but the canvas cannot show the image this run worked on."
+            )
+            return None
+        return shown

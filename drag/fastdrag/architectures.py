@@ -34,12 +34,25 @@ def supported_list() -> str:
     return "; ".join(f"{name}: {what}" for name, what in SUPPORTED_FAMILIES.items())
 
 
-def check_family(family: str, model_class: str) -> None:
-    """Raise unless ``family`` (the model config's class name, e.g. ``"SDXL"``) is supported."""
+def check_family(family: str, model_class: str, in_channels: int = 4) -> None:
+    """Raise unless ``family`` (the model config's class name, e.g. ``"SDXL"``) is supported, with a UNet
+    that takes the latent alone (``in_channels`` 4).
+
+    Inpainting (9 channels) and depth (5) UNets are refused: they expect a mask and a masked image beside
+    the latent, which FastDrag's inversion and sampling do not give (ComfyUI would fill in a blank one),
+    and the method was published on a plain UNet.
+    """
     if family not in SUPPORTED_FAMILIES:
         raise DragInputError(
             f"model: FastDrag runs on the UNets of the SD family ({supported_list()}), but this model is "
             f"{family} ({model_class}). Load one of those checkpoints."
+        )
+    if in_channels != 4:
+        kind = "an inpainting" if in_channels == 9 else f"a {in_channels}-channel (e.g. depth)"
+        raise DragInputError(
+            f"model: this is {kind} {family} UNet, which takes extra channels beside the latent; FastDrag inverts and "
+            "samples a plain UNet (the official release uses LCM_Dreamshaper_v7's SD1.5 UNet). Load the plain "
+            "(text-to-image) checkpoint of the same family (LightningDrag is the method that uses an inpainting model)."
         )
 
 

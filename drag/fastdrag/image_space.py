@@ -15,7 +15,7 @@ from ..latent_masks import image_mask_to_latent, latent_mask_to_image
 from ..points import DragPoints
 from .bnni import bnni
 from .to_latent import mask_to_latent, points_to_latent
-from .warp import fastdrag_warp
+from .warp import check_handles_in_circle, fastdrag_warp, mask_circle
 
 
 def edit_region(mask: Tensor | None, points: DragPoints, samples: Tensor) -> Tensor:
@@ -42,7 +42,10 @@ def warp_latent(
     """
     check_latent_fits(samples, points)
     handles, targets = points_to_latent(points)
-    warped, holes = fastdrag_warp(samples, edit_region(mask, points, samples), handles, targets, aggregation, hole_fill)
+    region = edit_region(mask, points, samples)
+    if mask is None:  # the warp's own check would advise extending a mask that is not there
+        check_handles_in_circle(handles.to(region.device), *mask_circle(region[0]), masked=False)
+    warped, holes = fastdrag_warp(samples, region, handles, targets, aggregation, hole_fill)
     return warped, latent_mask_to_image(holes.cpu())
 
 

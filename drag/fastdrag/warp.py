@@ -113,18 +113,37 @@ def destinations(pixels: Tensor, vectors: Tensor, height: int, width: int) -> tu
     return dest.long(), valid
 
 
-def check_handles_in_circle(handles: Tensor, center: Tensor, radius: Tensor) -> None:
-    """Raise a clear error for a handle outside the mask's circle, where the official warp yields NaN."""
-    outside = torch.linalg.vector_norm(handles - center, dim=-1) > radius
-    if bool(outside.any()):
-        pair = int(outside.nonzero()[0, 0]) + 1
-        y, x = (handles[pair - 1] * LATENT_FACTOR).tolist()
-        cy, cx = (center * LATENT_FACTOR).tolist()
+def check_handles_in_circle(handles: Tensor, center: Tensor, radius: Tensor, masked: bool = True) -> None:
+    """Raise a clear error for a handle outside the region's circle, where the official warp yields NaN.
+
+    ``masked``: whether the region comes from a connected mask (else it is the whole latent grid, whose
+    circle leaves out the image's corners, and the advice is to move the handle inwards).
+    """
+    distance = torch.linalg.vector_norm(handles - center, dim=-1)
+    outside = distance > radius
+    if not bool(outside.any()):
+        return
+    pair = int(outside.nonzero()[0, 0]) + 1
+    y, x = (handles[pair - 1] * LATENT_FACTOR).tolist()
+    cy, cx = (center * LATENT_FACTOR).tolist()
+    r = float(radius) * LATENT_FACTOR
+    where = (
+        f"the handle of pair {pair} (about x={x:.0f}, y={y:.0f} in image pixels) lies outside the circle around "
+        f"the {'mask' if masked else 'image'}'s bounding box (centre x={cx:.0f}, y={cy:.0f}, radius {r:.0f} px), "
+        "where FastDrag's warp is undefined."
+    )
+    if masked:
+        raise DragInputError(f"mask: {where} Extend the mask so that it covers every handle.")
+    if r < LATENT_FACTOR:
         raise DragInputError(
-            f"mask: the handle of pair {pair} (about x={x:.0f}, y={y:.0f} in image pixels) lies outside the "
-            f"circle around the mask's bounding box (centre x={cx:.0f}, y={cy:.0f}, radius {float(radius) * LATENT_FACTOR:.0f} px), "
-            "where FastDrag's warp is undefined. Extend the mask so that it covers every handle."
+            f"points: {where} The image is too small for FastDrag: it has fewer than 2 latent pixels (8×8 image pixels "
+            "each) across. Use an image at least 16 px on each side (SD models work best near their training size)."
         )
+    raise DragInputError(
+        f"points: {where} No mask is connected, so the region is the whole image, and that circle (through the corners "
+        f"of the outermost latent pixels' centres) leaves out the image's corners. Move the handle to within {r:.0f} px "
+        f"of the centre (it is {float(distance[pair - 1]) * LATENT_FACTOR:.0f} px away), e.g. a few pixels in from the corner."
+    )
 
 
 def relocation_map(mask: Tensor, handles: Tensor, targets: Tensor, aggregation: str = "inverse_distance") -> Tensor:

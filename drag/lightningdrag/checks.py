@@ -29,6 +29,13 @@ def check_edit_inputs(embeds: PointEmbeds, source_shape: tuple[int, ...], image:
         )
     mask = as_mask_batch(mask)[:1]
     check_mask_size(mask, embeds.width, embeds.height, 1)
+    largest = float(mask.max())
+    if 0 < largest < 0.5:
+        raise DragInputError(
+            f"mask: its largest value is {largest:.2f}. LightningDrag binarises the mask at 0.5, as the official code does, "
+            "so nothing may change. Use a mask whose editable region is 1 (paint it at full strength, or pass a soft "
+            "mask through ThresholdMask with a value below its strength)."
+        )
     check_editable(mask >= 0.5)
     return mask
 

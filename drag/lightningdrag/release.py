@@ -60,13 +60,43 @@ def _fail(path: Path | str, problem: str, where: str, name: str = "release") -> 
     return DragInputError(f"{name}: {path}: {problem} {where}")
 
 
+def _found(path: Path) -> str:
+    """What a file that is not the expected weights looks like, for the message: its size and kind."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError as error:
+        return f"a file that cannot be read ({error.strerror})"
+    if head.startswith(b"PK\x03\x04"):
+        kind = "a zip archive (the PyTorch format) that is damaged or holds something else"
+    elif head.startswith(b"\x80"):
+        kind = "a pickle that is damaged or holds something else"
+    elif head and all(32 <= c < 127 or c in b"\t\r\n" for c in head):
+        kind = f"a text file beginning {head[:24].decode()!r}"
+    else:
+        kind = "neither a PyTorch file nor a pickle"
+    return f"{size:,} bytes, {kind}"
+
+
+def _reason(error: Exception) -> str:
+    """The line of a torch.load error that says what was wrong (torch's weights-only refusal opens with
+    advice to load the file unsafely, which is not ours to give)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    refusal = [line for line in lines if "WeightsUnpickler error" in line]
+    if isinstance(error, pickle.UnpicklingError) and refusal:
+        return "only tensors and plain containers are loaded; " + refusal[0][:160]
+    return f"{type(error).__name__}: {(lines[0] if lines else '')[:160]}"
+
+
 def _read_pickle(path: Path, where: str, name: str = "release") -> dict:
     if not path.is_file():
         raise _fail(path, "file not found.", where, name)
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
-        raise _fail(path, f"cannot be read as a PyTorch state dict of tensors ({type(error).__name__}: {str(error)[:200]}).", where, name) from None
+    except Exception as error:  # noqa: BLE001  a damaged or foreign file raises any error type inside torch.load
+        raise _fail(path, f"cannot be read as a PyTorch state dict of tensors: {_found(path)} ({_reason(error)}). "
+                    "Download the file again.", where, name) from None
     if not isinstance(data, dict):
         raise _fail(path, f"holds a {type(data).__name__}, not a state dict.", where, name)
     return data
@@ -86,7 +116,7 @@ def _read_safetensors(path: Path, where: str, name: str = "release") -> dict[str
 def _check_keys(path: Path, state: dict, expected: dict[str, tuple[int, ...]], where: str, name: str = "release") -> None:
     """Raise unless ``state`` has exactly the ``expected`` keys, all tensors of the expected shapes."""
     missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
+    extra = sorted(set(state) - set(expected), key=repr)  # a foreign pickle may mix key types
     if missing or extra:
         detail = []
         if missing:
@@ -142,6 +172,8 @@ def read_appearance_encoder(path: Path, where: str) -> tuple[dict[str, Tensor], 
         in_channels = int(state["conv_in.weight"].shape[1])
     except KeyError as error:
         raise _fail(path, f"has no {error.args[0]}: it is not a diffusers SD1.5 UNet.", where) from None
+    except IndexError:
+        raise _fail(path, "has a conv_in or down block weight that is not a convolution kernel: it is not a diffusers SD1.5 UNet.", where) from None
     if in_channels != 4:
         raise _fail(path, f"is a UNet with {in_channels} input channels; the appearance encoder has 4.", where)
     _check_keys(path, state, expected_appearance_keys(widths), where)

@@ -2,6 +2,8 @@
 record's size, where it is kept, and inversion + K/V reuse on tiny diffusers UNets in SDXL's layout and with
 SD2's v-prediction, driven the way ComfyUI drives its own (tests/unet_harness.py)."""
 
+import re
+
 import pytest
 import torch
 
@@ -55,6 +57,9 @@ def test_unsupported_families_are_refused_with_the_list():
     for family, model in (("SD3", "SD3"), ("Stable_Cascade_C", "StableCascade_C"), ("SDXLRefiner", "SDXLRefiner")):
         with pytest.raises(DragInputError, match=rf"^model: FastDrag runs on .*SD15: .*SD20: .*SDXL: .* but this model is {family} \({model}\)"):
             check_family(family, model)
+    for channels, kind in ((9, "an inpainting SD15 UNet"), (5, "a 5-channel (e.g. depth) SD15 UNet")):
+        with pytest.raises(DragInputError, match=rf"^model: this is {re.escape(kind)}, .* Load the plain \(text-to-image\) checkpoint"):
+            check_family("SD15", "BaseModel", channels)
 
 
 def test_record_goes_where_it_fits():

@@ -90,6 +90,16 @@ def test_warp_refuses_a_handle_outside_the_masks_circle():
     assert "handle of pair 1" in msg and "outside the circle" in msg and "Extend the mask" in msg
 
 
+def test_without_a_mask_a_handle_in_a_corner_gets_advice_that_fits():
+    corner = DragPoints.from_pairs([((124, 124), (120, 120))], 128, 128)
+    msg = error_of(warp_latent, torch.randn(1, 4, 16, 16), corner)
+    assert msg.startswith("points: the handle of pair 1") and "No mask is connected" in msg and "Extend the mask" not in msg
+    assert "Move the handle to within 85 px of the centre (it is 91 px away)" in msg
+    tiny = DragPoints.from_pairs([((6, 6), (2, 2))], 8, 8)
+    msg = error_of(warp_latent, torch.randn(1, 4, 1, 1), tiny)
+    assert "too small for FastDrag" in msg and "at least 16 px" in msg and "Extend the mask" not in msg
+
+
 def test_unknown_option_names_are_refused():
     latent = torch.randn(1, 4, 24, 32)
     assert "aggregation: 'mean'" in error_of(warp_latent, latent, POINTS, aggregation="mean")

@@ -25,7 +25,9 @@ def test_inputs_of_another_image_or_an_empty_mask_are_refused():
     assert "got 2 of 96×64" in error_of(check_edit_inputs, _embeds(), (1, 4, 8, 12), image.repeat(2, 1, 1, 1), mask)
     assert "got 1 of 48×32" in error_of(check_edit_inputs, _embeds(), (1, 4, 8, 12), torch.rand(1, 32, 48, 3), mask)
     assert "mask: 32×32, but the image is 96×64" in error_of(check_edit_inputs, _embeds(), (1, 4, 8, 12), image, torch.ones(1, 32, 32))
-    assert "mask: it is empty" in error_of(check_edit_inputs, _embeds(), (1, 4, 8, 12), image, torch.full((1, 64, 96), 0.4))
+    assert "mask: it is empty" in error_of(check_edit_inputs, _embeds(), (1, 4, 8, 12), image, torch.zeros(1, 64, 96))
+    soft = error_of(check_edit_inputs, _embeds(), (1, 4, 8, 12), image, torch.full((1, 64, 96), 0.4))
+    assert "largest value is 0.40" in soft and "binarises the mask at 0.5, as the official code does" in soft and "ThresholdMask" in soft
     assert "NaN" in error_of(check_edit_inputs, _embeds(), (1, 4, 8, 12), image, torch.full((1, 64, 96), float("nan")))
 
 

@@ -4,6 +4,7 @@ bad file is refused with the file and the fix, pickles never run code."""
 import pickle
 from collections import OrderedDict
 
+import pytest
 import torch
 
 import lightningdrag_files as files
@@ -79,3 +80,53 @@ def test_pickles_are_never_unpickled_beyond_tensors(tmp_path, capsys):
         pickle.dump(OrderedDict(x=_Payload()), f, protocol=2)
     assert "cannot be read as a PyTorch state dict" in error_of(release.read_point_embedding, tmp_path / "evil.pt", "W")
     assert "unpickled arbitrary code" not in capsys.readouterr().out
+
+
+def _readers(root, ip_adapter):
+    """(reader, file it normally reads) for each pickled file the loader reads."""
+    return [
+        (lambda p: release.read_point_embedding(p, "W"), root / release.POINT_EMBEDDING_FILE),
+        (lambda p: release.read_point_attention(p, WIDTHS, "W"), root / release.ATTENTION_FILE),
+        (lambda p: release.read_ip_adapter(p, WIDTHS, "W"), ip_adapter),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_any_file_that_is_not_the_weights_is_refused_with_our_message(release_dir, tmp_path):
+    """Random bytes, random bytes behind a pickle or zip header, truncations of the real files at many
+    lengths, a system text file, a pickle with keys of mixed types: never a raw error."""
+    root = release_dir / "lightning-drag-sd15"
+    g = torch.Generator().manual_seed(0)
+    blobs = []
+    for n in range(200):
+        size = int(torch.randint(0, 4096, (1,), generator=g))
+        body = bytes(torch.randint(0, 256, (size,), generator=g, dtype=torch.uint8).tolist())
+        blobs.append((b"", b"\x80\x02", b"\x80\x04", b"PK\x03\x04")[n % 4] + body)
+    for _, good in _readers(root, release_dir / "ip-adapter_sd15.bin"):
+        data = good.read_bytes()
+        blobs += [data[:cut] for cut in sorted({int(len(data) * f) for f in torch.rand(25, generator=g).tolist()} | {0, 1, 30, 100})]
+        damaged = bytearray(data)
+        for at in torch.randint(0, len(data), (20,), generator=g).tolist():
+            damaged[at] ^= 0xFF
+        blobs.append(bytes(damaged))
+    blobs.append(b"root:x:0:0:root:/root:/bin/bash\n" * 20)
+    mixed = tmp_path / "mixed.pkl"
+    torch.save({1: torch.zeros(1), "a": torch.zeros(1), ("t",): torch.zeros(1)}, mixed)
+    blobs.append(mixed.read_bytes())
+    raw = []
+    for n, blob in enumerate(blobs):
+        path = tmp_path / f"blob{n}.bin"
+        path.write_bytes(blob)
+        for read, _ in _readers(root, path):
+            try:
+                read(path)  # a bit flipped inside tensor data still reads: that is fine
+            except release.DragInputError as error:
+                assert str(error).startswith(("release: ", "ip_adapter: ")) and str(path) in str(error) and "W" in str(error)
+            except Exception as error:  # noqa: BLE001  what the test is looking for
+                raw.append((n, f"{type(error).__name__}: {error}"[:200]))
+    assert not raw, raw[:5]
+    text = tmp_path / "passwd.pt"
+    text.write_bytes(blobs[-2])
+    msg = error_of(release.read_point_embedding, text, "W")
+    assert "a text file beginning 'root:x:0:0:root:/root:/b'" in msg and "Download the file again" in msg, msg
+    assert "unexpected key(s), e.g. ['a', ('t',), 1]" in error_of(release.read_point_embedding, mixed, "W")
