@@ -92,11 +92,13 @@ def use_model_folders(models: Path, names: Sequence[str] = ("lightning_drag", "i
 
 
 def checkpoint(name: str):
-    """(MODEL, CLIP, VAE) of checkpoint ``name`` (a file in ComfyUI's checkpoints folder), as CheckpointLoaderSimple loads it."""
+    """(MODEL, CLIP, VAE) of checkpoint ``name`` (a file in ComfyUI's checkpoints folder, or a path), as
+    CheckpointLoaderSimple loads it."""
     import comfy.sd
     import folder_paths
 
-    return comfy.sd.load_checkpoint_guess_config(folder_paths.get_full_path_or_raise("checkpoints", name))[:3]
+    path = name if os.path.isfile(name) else folder_paths.get_full_path_or_raise("checkpoints", name)
+    return comfy.sd.load_checkpoint_guess_config(path, embedding_directory=folder_paths.get_folder_paths("embeddings"))[:3]
 
 
 def edit_inputs(size: int, height: int | None = None):

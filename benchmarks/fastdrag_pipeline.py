@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from comfy_bench import Stages, edit_inputs, setup_comfy  # setup_comfy loads the pack as drag_editing_bench
+from comfy_bench import Stages, checkpoint, edit_inputs, setup_comfy  # setup_comfy loads the pack as drag_editing_bench
 
 
 STEPS = {"invert (7 steps)": 7, "sample (7 steps)": 7}
@@ -54,14 +54,11 @@ def main() -> None:
     setup_comfy(args.device)
 
     import comfy.model_management
-    import comfy.sd
-    import folder_paths
     import torch
 
     from drag_editing_bench.drag.fastdrag.architectures import record_bytes
 
-    path = args.ckpt if os.path.isfile(args.ckpt) else folder_paths.get_full_path_or_raise("checkpoints", args.ckpt)
-    model, clip, vae = comfy.sd.load_checkpoint_guess_config(path, embedding_directory=folder_paths.get_folder_paths("embeddings"))[:3]
+    model, clip, vae = checkpoint(args.ckpt)
     image, mask, points = edit_inputs(args.size)
     stage = Stages(args.device)
     with torch.inference_mode():  # as ComfyUI executes a prompt
@@ -73,7 +70,7 @@ def main() -> None:
 
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     stage.report(
-        f"FastDrag, {os.path.basename(path)} ({type(model.model.model_config).__name__}), {args.size}×{args.size}, {device}, "
+        f"FastDrag, {os.path.basename(args.ckpt)} ({type(model.model.model_config).__name__}), {args.size}×{args.size}, {device}, "
         f"dtype {model.model_dtype()}, torch {torch.__version__}",
         STEPS,
     )

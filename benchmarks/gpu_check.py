@@ -24,7 +24,8 @@ Each workload runs once at a quarter of the area to warm up (loading, kernel cho
 report prints per stage the time and the peak of ``torch.cuda.max_memory_allocated`` above what was allocated
 before the stage, and each flag set's edits against the other flag sets' (relative L2 error). It exits non-zero
 when any workload fails or gives a non-finite latent. ``--device cpu --tiny`` runs the same script on tiny
-models on a CPU (to try it; CPU flags change little).
+models on a CPU (to try it; CPU flags change little); ``--smoke`` also shrinks the images to 64² and the
+batches to one (tests/integration/test_benchmarks.py runs it so).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def make_models(work: Path, tiny: bool) -> Path:
     return models
 
 
-def worker(scenario: str, models: Path, out: Path, device: str) -> None:
+def worker(scenario: str, models: Path, out: Path, device: str, smoke: bool = False) -> None:
     """One ComfyUI process: the workloads under ``scenario``'s flags; writes ``out/<scenario>.json`` and ``.safetensors``."""
     sys.path.insert(0, str(HERE))
     from comfy_bench import Stages, checkpoint, edit_inputs, setup_comfy, use_model_folders
@@ -87,7 +88,8 @@ def worker(scenario: str, models: Path, out: Path, device: str) -> None:
     use_model_folders(models, ("checkpoints", "lightning_drag", "ipadapter"))
     load = lambda name: checkpoint(f"{name}.safetensors")  # noqa: E731
     tiny = models.name.endswith("tiny")
-    side, xl_side = (128, 256) if tiny else (512, 1024)
+    side, xl_side = (64, 64) if smoke else (128, 256) if tiny else (512, 1024)
+    batches = (1,) if smoke else (1, 4)
     results = {"scenario": scenario, "flags": SCENARIOS[scenario], "dynamic_vram": dynamic, "errors": {}, "stages": {},
                "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__,
                "comfyui": _comfyui_version()}
@@ -131,10 +133,10 @@ def worker(scenario: str, models: Path, out: Path, device: str) -> None:
 
         workload(f"FastDrag SD1.5 {side}²", fastdrag("sd15", model, clip, vae), side)
         for mode, sampling_model in (("ddim", inpaint), ("lcm", lightningdrag_pipeline.lcm(inpaint))):
-            for candidates in (1, 4):
+            for candidates in batches:
                 workload(f"LightningDrag {mode} {side}², {candidates} candidate(s)", lambda stage, *inputs, m=sampling_model, mode=mode, c=candidates:
                          lightningdrag_pipeline.edit(stage, m, inpaint_clip, inpaint_vae, lightning, None, *inputs, mode, c)[0], side)
-        for candidates in (1, 4):  # the plain sampler on the same model and inputs, for the time LightningDrag adds
+        for candidates in batches:  # the plain sampler on the same model and inputs, for the time LightningDrag adds
             workload(f"plain KSampler ddim {side}², CFG 4, {candidates} latent(s)", lambda stage, image, mask, points, c=candidates: _plain(
                 stage, inpaint, inpaint_clip, inpaint_vae, lightning, image, mask, points, c), side)
         xl, xl_clip, xl_vae = load("sdxl")
@@ -231,6 +233,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: WORK/results)")
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     parser.add_argument("--tiny", action="store_true", help="tiny models (to try the script on a CPU)")
+    parser.add_argument("--smoke", action="store_true", help="tiny models, 64² images, one candidate: checks that the script runs")
     parser.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS))
     parser.add_argument("--timeout", type=float, default=240, help="seconds per flag set")
     parser.add_argument("--worker", choices=list(SCENARIOS), help=argparse.SUPPRESS)
@@ -238,8 +241,9 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out or args.work / "results"
     if args.worker:
-        worker(args.worker, args.models, out, args.device)
+        worker(args.worker, args.models, out, args.device, args.smoke)
         return
+    args.tiny = args.tiny or args.smoke
     if "COMFYUI_PATH" not in os.environ:
         sys.exit("set COMFYUI_PATH to a ComfyUI folder")
     if args.device == "cpu":
@@ -252,6 +256,7 @@ def main() -> None:
     for scenario in args.scenarios:
         began = time.perf_counter()
         command = [sys.executable, __file__, "--worker", scenario, "--models", str(models), "--out", str(out), "--device", args.device]
+        command += ["--smoke"] if args.smoke else []
         try:
             subprocess.run(command, timeout=args.timeout, check=False)
         except subprocess.TimeoutExpired:

@@ -159,17 +159,19 @@ class AppearanceRecorder:
         return AppearanceBank(states, tuple(latent_shape), source, conditioning)
 
 
-def _level(inputs: Placed, extra_options: dict) -> int:
-    """The point-embedding level at the resolution of the calling block (``activations_shape``)."""
+def _level(inputs: Placed, key: BlockKey, extra_options: dict) -> int:
+    """The point-embedding level of block ``key`` (its place in the SD1.5 layout), after checking that the
+    embedding there has the block's resolution (``activations_shape``). The level is not looked up by size:
+    on a small image the deepest levels are all 1×1."""
+    level = BY_KEY[key].level
     hw = tuple(extra_options["activations_shape"][-2:])
-    for level, (handle, _) in enumerate(inputs.levels):
-        if tuple(handle.shape[-2:]) == hw:
-            return level
-    sizes = [tuple(h.shape[-2:]) for h, _ in inputs.levels]
-    raise DragInputError(
-        f"point_embeds: a UNet block works at {hw} but the point embeddings have sizes {sizes} (made for a "
-        f"{inputs.size[0]}×{inputs.size[1]} image). Run PointEmbed at the size of the image being edited."
-    )
+    if tuple(inputs.levels[level][0].shape[-2:]) != hw:
+        sizes = [tuple(h.shape[-2:]) for h, _ in inputs.levels]
+        raise DragInputError(
+            f"point_embeds: UNet block {key} works at {hw} but the point embeddings have sizes {sizes} (made for a "
+            f"{inputs.size[0]}×{inputs.size[1]} image). Run PointEmbed at the size of the image being edited."
+        )
+    return level
 
 
 def _rows(batch: int, *tensors: Tensor) -> tuple[Tensor, ...]:
@@ -229,7 +231,7 @@ class PointSelfAttention(Patch):
     def __call__(self, q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
         self._check(q, k)
         once = self.inputs.once
-        t = once((self.key, "terms", q.device, q.dtype), lambda: self._terms(q, _level(self.inputs, extra_options)))
+        t = once((self.key, "terms", q.device, q.dtype), lambda: self._terms(q, _level(self.inputs, self.key, extra_options)))
         between = k.shape[1] - q.shape[1]
         p_keys = once((self.key, "key terms", between, q.device, q.dtype), lambda: torch.cat(
             [t.p_target, t.p_target.new_zeros(1, between, t.p_target.shape[2]), t.p_handle], dim=1))

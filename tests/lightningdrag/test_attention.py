@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import unet_harness as H
+from helpers import error_of
 from drag_editing_pack_under_test.drag.comfy_protocol import Placed, install_replace
 from drag_editing_pack_under_test.drag.errors import DragInputError
 from drag_editing_pack_under_test.drag.lightningdrag.attention import PointEmbeds, sampling_patches
@@ -220,3 +221,17 @@ def test_what_is_fixed_for_a_run_is_computed_once_and_dropped_when_the_inputs_mo
         assert counted == {"project": 32, "point_term": 64, "image": 32}
     finally:
         del weights.point_term, weights.image_keys_values
+
+
+def test_each_block_takes_the_point_embedding_of_its_level_even_where_small_levels_are_all_one_pixel():
+    """A 32×32 image: the point net's and the UNet's two deepest levels are both 1×1, so matching by size would give
+    the middle block (level 3, 1024 channels) the level-2 embedding (512)."""
+    from drag_editing_pack_under_test.drag.lightningdrag.attention import _level
+
+    sizes = [(4, 4), (2, 2), (1, 1), (1, 1)]
+    inputs = Placed(levels=[(torch.zeros(1, 8, *hw), torch.zeros(1, 8, *hw)) for hw in sizes], size=(32, 32))
+    for block in TRANSFORMER_BLOCKS:
+        assert _level(inputs, block.key, {"activations_shape": (2, 320, *sizes[block.level])}) == block.level
+    middle = next(b for b in TRANSFORMER_BLOCKS if b.key[0] == "middle")
+    msg = error_of(_level, inputs, middle.key, {"activations_shape": (2, 1280, 2, 2)})
+    assert msg.startswith(f"point_embeds: UNet block {middle.key} works at (2, 2)") and "Run PointEmbed at the size" in msg
