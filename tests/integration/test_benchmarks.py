@@ -46,7 +46,7 @@ def test_lightningdrag_pipeline_benchmark_runs(comfy_root, test_models, checkpoi
 def test_launches_per_step_benchmark_runs(comfy_root, test_models, checkpoints):
     out = _run(comfy_root, "launches_per_step.py", "--ckpt", checkpoints[0], "--inpaint-ckpt", checkpoints[1],
                "--models", str(test_models), "--release", LIGHTNING_RELEASE, "--size", "64")
-    assert "LightningDrag" in out and "FastDrag" in out, out
+    assert "DragKSampler, point guidance 4" in out and "FastDragKSampler, consistency" in out, out
 
 
 def test_gpu_check_runs_every_workload_in_smoke_mode(comfy_root, request):
