@@ -25,7 +25,7 @@ report prints per stage the time and the peak of ``torch.cuda.max_memory_allocat
 before the stage, and each flag set's edits against the other flag sets' (relative L2 error). It exits non-zero
 when any workload fails or gives a non-finite latent. ``--device cpu --tiny`` runs the same script on tiny
 models on a CPU (to try it; CPU flags change little); ``--smoke`` also shrinks the images to 64² and the
-batches to one (tests/integration/test_benchmarks.py runs it so).
+batches to one (tests/integration/test_benchmark_scripts.py runs it so).
 """
 
 from __future__ import annotations

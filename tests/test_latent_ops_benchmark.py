@@ -1,4 +1,4 @@
-"""The benchmark script that needs no ComfyUI runs on its smallest input (the others: tests/integration/test_benchmarks.py)."""
+"""The benchmark script that needs no ComfyUI runs on its smallest input (the others: tests/integration/test_benchmark_scripts.py)."""
 
 import subprocess
 import sys
