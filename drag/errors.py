@@ -16,9 +16,9 @@ DragInputError.__module__ = "drag_editing"
 
 
 def shown(value: object, limit: int = 80) -> str:
-    """``value`` as a message quotes it: ``repr``, cut to ``limit`` characters with the full length said
+    """``value`` as a message quotes it: its text, cut to ``limit`` characters with the full length said
     (a pasted 5 MB string must not come back in every error response)."""
-    text = repr(value)
+    text = str(value)
     if len(text) <= limit:
         return text
-    return f"{text[: limit - 1]}… ({len(str(value)):,} characters)"
+    return f"{text[: limit - 1]}… ({len(text):,} characters)"

@@ -90,7 +90,7 @@ def missing_files(name: str, ip_adapter: str) -> str | None:
     contents are checked when loading)."""
     lines = []
     if not name or len(name) > NAME_MAX or Path(name).name != name or name in (".", ".."):
-        lines.append(f"release: {shown(name)} is not a folder name in models/lightning_drag. {_release_where('lightning-drag-sd15')}")
+        lines.append(f"release: '{shown(name)}' is not a folder name in models/lightning_drag. {_release_where('lightning-drag-sd15')}")
     else:
         root = _release_root(name)
         missing = [f for f in (release.APPEARANCE_FILE, release.POINT_EMBEDDING_FILE, release.ATTENTION_FILE) if not (root / f).is_file()]
