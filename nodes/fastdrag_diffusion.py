@@ -7,7 +7,7 @@ from comfy_api.v0_0_2 import io
 from . import fastdrag_sampling as fd
 from .comfy_sampling import sampler_names
 from .inputs import check_floats, validate_floats
-from .types import CATEGORY, DragKV
+from .types import CATEGORY, DragKV, search_aliases
 
 _CATEGORY = f"{CATEGORY}/FastDrag"
 
@@ -17,6 +17,7 @@ class FastDragInvert(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="FastDragInvert",
+            **search_aliases("FastDrag", "DDIM inversion", "invert latent"),
             display_name="FastDrag Invert",
             category=_CATEGORY,
             description=(
@@ -72,6 +73,7 @@ class FastDragKSampler(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="FastDragKSampler",
+            **search_aliases("FastDrag", "sampler", "inversion sampler"),
             display_name="FastDrag KSampler",
             category=_CATEGORY,
             description=(
@@ -113,6 +115,7 @@ class FastDragConsistency(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="FastDragConsistency",
+            **search_aliases("FastDrag", "keys values", "model patch"),
             display_name="FastDrag Consistency (model patch)",
             category=_CATEGORY,
             description=(

@@ -8,7 +8,7 @@ from comfy_api.v0_0_2 import io
 from ..drag.fastdrag.image_space import fill_holes, warp_latent
 from ..drag.fastdrag.warp import AGGREGATIONS, HOLE_FILLS
 from ..drag.points import DragPoints
-from .types import CATEGORY, DragPoints as DragPointsType
+from .types import CATEGORY, DragPoints as DragPointsType, search_aliases
 
 
 class FastDragWarp(io.ComfyNode):
@@ -16,6 +16,7 @@ class FastDragWarp(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="FastDragWarp",
+            **search_aliases("FastDrag", "warp latent", "latent warpage"),
             display_name="FastDrag Warp",
             category=f"{CATEGORY}/FastDrag",
             description=(
@@ -78,6 +79,7 @@ class BNNI(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="BNNI",
+            **search_aliases("FastDrag", "fill holes", "nearest neighbour interpolation"),
             display_name="BNNI (fill latent holes)",
             category=f"{CATEGORY}/FastDrag",
             description=(

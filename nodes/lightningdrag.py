@@ -10,7 +10,7 @@ from . import lightningdrag_models as models
 from . import lightningdrag_sampling as ld
 from .comfy_sampling import sampler_names
 from .inputs import check_floats, validate_floats
-from .types import CATEGORY, DragAppearance, DragPointEmbeds, DragPoints, LightningDrag
+from .types import CATEGORY, DragAppearance, DragPointEmbeds, DragPoints, LightningDrag, search_aliases
 
 _CATEGORY = f"{CATEGORY}/LightningDrag"
 
@@ -20,6 +20,7 @@ class LoadLightningDrag(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="LoadLightningDrag",
+            **search_aliases("LightningDrag", "load drag model", "inpaint drag"),
             display_name="Load LightningDrag",
             category=_CATEGORY,
             description=(
@@ -54,6 +55,7 @@ class AppearanceEncode(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="AppearanceEncode",
+            **search_aliases("LightningDrag", "appearance encoder", "inpaint drag"),
             display_name="LightningDrag Appearance Encode",
             category=_CATEGORY,
             description="Runs LightningDrag's appearance encoder once on the clean source latent (t = 0, empty prompt) and keeps what its 16 self-attentions see.",
@@ -75,6 +77,7 @@ class PointEmbed(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="PointEmbed",
+            **search_aliases("LightningDrag", "point embedding", "inpaint drag"),
             display_name="LightningDrag Point Embed",
             category=_CATEGORY,
             description="Draws the drag pairs into handle and target index maps at the image's size and runs LightningDrag's point embedding network.",
@@ -100,6 +103,7 @@ class DragKSampler(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="DragKSampler",
+            **search_aliases("LightningDrag", "inpaint drag", "drag sampler"),
             display_name="LightningDrag KSampler",
             category=_CATEGORY,
             description=(

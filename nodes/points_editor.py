@@ -12,7 +12,7 @@ import torch
 from comfy_api.v0_0_2 import io, ui
 
 from ..drag.editor import editor_outputs
-from .types import CATEGORY, DragPoints as DragPointsType
+from .types import CATEGORY, DragPoints as DragPointsType, search_aliases
 
 EMPTY_POINTS = '{"pairs": []}'
 
@@ -22,6 +22,7 @@ class DragPointsEditor(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="DragPointsEditor",
+            **search_aliases("points editor", "place points", "drag arrows", "paint mask"),
             display_name="Drag Points Editor",
             category=CATEGORY,
             description=(

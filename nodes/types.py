@@ -18,3 +18,15 @@ DragAppearance = io.Custom("DRAG_APPEARANCE")
 
 DragPointEmbeds = io.Custom("DRAG_POINT_EMBEDS")
 """A :class:`drag.lightningdrag.attention.PointEmbeds`: multi-scale handle/target embeddings of drag points."""
+
+
+DRAG_WORDS = ("drag", "drag editing", "move object", "move points", "handle target", "DragGAN", "DragDiffusion")
+"""What users type into node search for drag editing, beside the nodes' own names."""
+
+
+def search_aliases(*words: str) -> dict:
+    """``io.Schema`` keyword arguments that make node search find a node by ``words`` as well as
+    :data:`DRAG_WORDS`; empty on a ComfyUI whose schema has no ``search_aliases`` (0.3.64 has none)."""
+    if "search_aliases" not in getattr(io.Schema, "__dataclass_fields__", {}):
+        return {}
+    return {"search_aliases": [*DRAG_WORDS, *words]}

@@ -75,9 +75,10 @@ export function insideImage(view, [x, y]) {
   return x >= 0 && y >= 0 && x < view.width && y < view.height;
 }
 
-/** The image point nearest to [x, y] that lies inside the image. */
+/** The image point nearest to [x, y] that lies inside the image, also once the document rounds it to its
+ * 0.01 px (a point kept at width - 0.001 would be stored at width, outside the image the node accepts). */
 export function clampToImage(view, [x, y]) {
-  const clamp = (v, hi) => Math.min(Math.max(v, 0), hi - 1e-3);
+  const clamp = (v, hi) => Math.min(Math.max(v, 0), hi - 0.01);
   return [clamp(x, view.width), clamp(y, view.height)];
 }
 

@@ -25,7 +25,7 @@ test("inside and clamping follow DRAG_POINTS' convention 0 <= x < width", () => 
   assert.ok(insideImage(view, [0, 0]) && insideImage(view, [9.9, 4.9]));
   assert.ok(!insideImage(view, [10, 0]) && !insideImage(view, [-0.1, 2]));
   const [x, y] = clampToImage(view, [12, -3]);
-  assert.ok(x < 10 && x > 9.99 && y === 0);
+  assert.ok(x < 10 && x >= 9.99 && y === 0);
 });
 
 test("hit testing finds the nearest marker within the radius, targets first on ties", () => {

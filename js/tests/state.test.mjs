@@ -13,11 +13,16 @@ test("clicks alternate handle and target; an unpaired handle is kept without tar
   assert.deepEqual(s.toJSON(), { width: 100, height: 80, pairs: [{ handle: [10, 10], target: [20, 15] }, { handle: [50, 50] }] });
 });
 
-test("points are clamped into the image", () => {
+test("points are clamped into the image, also as the document stores them (0.01 px)", () => {
   const s = new EditorState(100, 80);
   s.addPoint([-5, 200]);
   const [x, y] = s.pairs[0].handle;
-  assert.ok(x === 0 && y > 79.99 && y < 80);
+  assert.ok(x === 0 && y >= 79.99 && y < 80);
+  s.addPoint([100, 80]); // dragged onto the right and bottom edges
+  s.movePoint(0, "handle", [99.9999, 79.9999]);
+  for (const { handle, target } of s.storedPairs()) {
+    for (const [px, py] of [handle, target]) assert.ok(px >= 0 && px < 100 && py >= 0 && py < 80, `${px}, ${py}`);
+  }
 });
 
 test("move, delete, clear, undo and redo", () => {

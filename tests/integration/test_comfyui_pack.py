@@ -39,6 +39,11 @@ def test_object_info_lists_every_node_with_tooltips(comfy):
             for input_name, spec in node["input"].get(group, {}).items():
                 assert len(spec) > 1 and spec[1].get("tooltip"), f"{name}.{input_name} has no tooltip"
         assert len(node["output_tooltips"]) == len(node["output"]) and all(node["output_tooltips"])
+    if any("search_aliases" in node for node in info.values()):  # ComfyUI 0.33 lists them; 0.3.64 has none
+        for name in OUR_NODES:
+            aliases = info[name].get("search_aliases") or []
+            assert {"move object", "move points", "handle target", "DragGAN", "DragDiffusion"} <= set(aliases), (name, aliases)
+        assert "inpaint drag" in info["DragKSampler"]["search_aliases"]
     assert info["FastDragWarp"]["output"] == ["LATENT", "MASK"]
     assert info["FastDragWarp"]["output_name"] == ["latent", "holes"]
     assert info["DragPointsEditor"]["output"] == ["IMAGE", "DRAG_POINTS", "MASK"]
