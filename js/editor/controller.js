@@ -12,6 +12,7 @@ import { BRUSH_SIZES, EditorView } from "./view.js";
 
 const MODES = ["points", "paint", "erase"];
 const DEFAULT_BRUSH = 16;
+const CLICK_SLOP = 3; // canvas px a pointer may travel while pressed and still make a click
 
 function loadImage(url) {
   return new Promise((resolve, reject) => {
@@ -428,7 +429,7 @@ export class PointsEditor {
       }
       if (hit) {
         this.state.begin();
-        this.drag = { kind: "marker", ...hit };
+        this.drag = { kind: "marker", ...hit, start: at, image, moved: false };
       } else if (insideImage(view, image)) {
         this.change(() => this.state.addPoint(image));
       }
@@ -448,8 +449,12 @@ export class PointsEditor {
       this.camera = panBy(this.camera ?? fitCamera(this.state.width, this.state.height), this.placement(), [at[0] - this.drag.last[0], at[1] - this.drag.last[1]]);
       this.drag.last = at;
     } else if (this.drag?.kind === "marker") {
-      this.state.movePoint(this.drag.pair, this.drag.which, toImage(this.placement(), at));
-      this._changed(false);
+      // A marker moves once the pointer leaves the click's slop, so that a click on it stays a click.
+      this.drag.moved ||= Math.hypot(at[0] - this.drag.start[0], at[1] - this.drag.start[1]) > CLICK_SLOP;
+      if (this.drag.moved) {
+        this.state.movePoint(this.drag.pair, this.drag.which, toImage(this.placement(), at));
+        this._changed(false);
+      }
     } else if (this.drag) {
       const image = toImage(this.placement(), at);
       this.state.stroke(this.drag.last, image, this.brush / 2, this.drag.value);
@@ -463,13 +468,16 @@ export class PointsEditor {
   _up(e) {
     if (!this.drag) return;
     e.stopPropagation();
-    const { kind } = this.drag;
+    const { kind, moved, image } = this.drag;
     this.drag = null;
     if (kind === "pan") {
       this.view.requestDraw();
       return;
     }
     this.state.end();
+    // A click on a marker that dragged nothing, while a handle waits for its target, places that target
+    // there: a short drag is placed by clicking next to its own handle.
+    if (kind === "marker" && !moved && this.state.pending && insideImage(this.placement(), image)) this.state.addPoint(image);
     this._commit();
   }
 

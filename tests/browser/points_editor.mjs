@@ -345,6 +345,25 @@ async function main() {
   doc = await documentOf();
   assert.equal(doc.pairs.length, 1, JSON.stringify(doc));
   assert.ok(close(doc.pairs[0].target[0], 130) && close(doc.pairs[0].target[1], 100), JSON.stringify(doc));
+  // A short drag by clicking: the target click lands on its own handle's marker, which a click does not
+  // grab; a click on a marker with no handle waiting changes nothing.
+  await click([200, 150]);
+  await click([204, 152]);
+  doc = await documentOf();
+  assert.equal(doc.pairs.length, 2, JSON.stringify(doc));
+  assert.ok(close(doc.pairs[1].target[0], 204) && close(doc.pairs[1].target[1], 152), JSON.stringify(doc));
+  await click([204, 152]);
+  assert.deepEqual(await documentOf(), doc, "a click on a marker with no handle waiting places nothing");
+  await click([200, 150], "right");
+  // A point dragged onto the right or bottom edge stays inside the image the node accepts.
+  await drag([130, 100], [256, 192]);
+  doc = await documentOf();
+  assert.ok(doc.pairs[0].target[0] < 256 && doc.pairs[0].target[1] < 192, JSON.stringify(doc));
+  assert.equal((await statusOf()).line, "1 pair ready");
+  await drag([255.99, 191.99], [130, 100]);
+  doc = await documentOf();
+  assert.equal(doc.pairs.length, 1, JSON.stringify(doc));
+  assert.ok(close(doc.pairs[0].target[0], 130) && close(doc.pairs[0].target[1], 100), JSON.stringify(doc));
 
   // The brush: its mode and size are set on the toolbar, shown as a number, and kept in the node's
   // properties, so that the graph's undo (which rebuilds the node) keeps them.
