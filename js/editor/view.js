@@ -18,6 +18,7 @@ const HELP =
   "Ctrl+Z undo, Ctrl+Y redo, Delete removes the last pair, Ctrl+V pastes points as JSON (JSON shows them as text).";
 const ACTIVE = "#2a5d9f";
 const IDLE = "#333";
+const PASTE_WINDOW_MS = 1000; // how long after Ctrl+V (or Shift+Insert) a paste event counts as asked for
 
 /** The brush diameters the slider offers, in image pixels. */
 export const BRUSH_SIZES = { min: 2, max: 128 };
@@ -129,12 +130,21 @@ export class EditorView {
     this.keys = document.createElement("input");
     this.keys.setAttribute("aria-label", "points editor keyboard");
     this.keys.style.cssText = "position:absolute;width:1px;height:1px;opacity:0;pointer-events:none";
-    this.keys.addEventListener("keydown", (e) => handlers.key(e));
+    // Only a paste the user asked for with its keys is read: on Linux a middle-button press (the canvas's
+    // pan) also pastes the primary selection, whatever text is selected anywhere on the page.
+    let pasteAsked = 0;
+    this.keys.addEventListener("keydown", (e) => {
+      const key = e.key.toLowerCase();
+      if (((e.ctrlKey || e.metaKey) && key === "v") || (e.shiftKey && key === "insert")) pasteAsked = performance.now();
+      handlers.key(e);
+    });
     this.keys.addEventListener("input", () => { this.keys.value = ""; });
     this.keys.addEventListener("paste", (e) => {
       e.preventDefault();
       e.stopPropagation();
-      handlers.paste(e.clipboardData?.getData("text/plain") ?? "");
+      const asked = performance.now() - pasteAsked < PASTE_WINDOW_MS;
+      pasteAsked = 0;
+      if (asked) handlers.paste(e.clipboardData?.getData("text/plain") ?? "");
     });
     // The document as text, collapsed until asked for: the node's own text widget stays hidden.
     this.jsonView = document.createElement("textarea");

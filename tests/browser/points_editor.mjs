@@ -469,11 +469,21 @@ async function main() {
   await page.keyboard.press("Control+z");
   await page.keyboard.press("Control+z");
   assert.deepEqual(await documentOf(), doc, "the typed edit is one undo step");
-  await page.evaluate(() => {
+  const paste = (text, withKeys) => page.evaluate(([text, withKeys]) => {
+    const keys = window.__dragEditorNode.dragEditor.keys;
+    if (withKeys) keys.dispatchEvent(new KeyboardEvent("keydown", { key: "v", ctrlKey: true, bubbles: true, cancelable: true }));
     const data = new DataTransfer();
-    data.setData("text/plain", JSON.stringify([{ x: 30, y: 40 }, { x: 50, y: 45 }]));
-    window.__dragEditorNode.dragEditor.keys.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
-  });
+    data.setData("text/plain", text);
+    keys.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  }, [text, withKeys]);
+  // A paste nobody asked for with Ctrl+V (Linux pastes the primary selection on a middle-button press,
+  // which pans here) leaves the points and the status line alone, whatever text it carries.
+  const statusBefore = (await statusOf()).line;
+  await paste("[[10, 10], [20, 20]]", false);
+  await paste("some selected words", false);
+  assert.deepEqual(await documentOf(), doc, "a paste without Ctrl+V changes nothing");
+  assert.equal((await statusOf()).line, statusBefore);
+  await paste(JSON.stringify([{ x: 30, y: 40 }, { x: 50, y: 45 }]), true);
   const pasted = await documentOf();
   assert.deepEqual(pasted.pairs, [{ handle: [30, 40], target: [50, 45] }], JSON.stringify(pasted));
   assert.deepEqual(pasted.mask, doc.mask, "pasting a point list keeps the painted mask");
