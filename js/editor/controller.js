@@ -367,7 +367,8 @@ export class PointsEditor {
     const check = checkPoints(pairs, this.state.width, this.state.height, { region: mask, circle: this._circle(warp, mask) });
     const image = this.preview && !mismatch ? this._previewImage(pairs, mask, warp) : this.image.img;
     const parts = [this.error, check.line, this.preview ? (mismatch ? "preview off: the image has another size" : this.previewInfo) : null];
-    this.view.showStatus(parts.filter(Boolean).join(" · "), Boolean(this.error || check.warnings.length), this._notice());
+    const text = [parts.filter(Boolean).join(" · "), ...check.details].join("\n"); // every warning in full, one a line
+    this.view.showStatus(text, Boolean(this.error || check.warnings.length), this._notice());
     const view = this.placement();
     return {
       image,

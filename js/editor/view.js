@@ -159,10 +159,11 @@ export class EditorView {
     // One line: what the points need or what is wrong with them, a notice with its action (an image
     // change that rescaled the points: Undo), and the image pixel under the cursor with the zoom.
     const line = document.createElement("div");
-    line.style.cssText = "display:flex;gap:8px;align-items:center;min-height:16px;white-space:nowrap";
+    line.style.cssText = "display:flex;flex-wrap:wrap;gap:2px 8px;align-items:flex-start;min-height:16px";
     this.status = document.createElement("span");
     this.status.className = "drag-status";
-    this.status.style.cssText = "flex:1;overflow:hidden;text-overflow:ellipsis;opacity:0.85";
+    // Wrapped, one warning a line: what the user must read is never cut off.
+    this.status.style.cssText = "flex:1 1 200px;min-width:0;white-space:pre-line;overflow-wrap:anywhere;opacity:0.85";
     this.notice = document.createElement("span");
     this.notice.className = "drag-notice";
     this.notice.style.cssText = `display:none;color:${WARNING_COLOUR}`;

@@ -7,6 +7,11 @@ import { handlesOutside, pointToLatent } from "./warp_preview.js";
 
 const OUTSIDE_CIRCLE = "its handle is outside FastDragWarp's circle around the mask: extend the mask, or FastDragWarp refuses it";
 const OUTSIDE_REGION = "its handle is outside the painted region (in the darkened part), so its content will not move";
+// The same reasons said of several pairs at once.
+const PLURAL = {
+  [OUTSIDE_CIRCLE]: "their handles are outside FastDragWarp's circle around the mask: extend the mask, or FastDragWarp refuses them",
+  [OUTSIDE_REGION]: "their handles are outside the painted region (in the darkened part), so their content will not move",
+};
 const EMPTY_MASK = "FastDragWarp's mask is empty at latent resolution: paint a larger region, or FastDragWarp refuses it";
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -20,11 +25,13 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
  * empty at latent resolution, undefined when it is not known (no FastDragWarp, or its mask comes from
  * elsewhere): then no circle is checked. Every handle is checked, also one still waiting for its target.
  *
- * Returns {missing, warnings, line}: missing: "no pairs yet", "target for pair N" or null; warnings:
- * [{pair, reason}], one per handle at most (pair: index from 0, or null for the mask as a whole), what
- * FastDragWarp refuses (an empty mask, then handles outside the circle) before handles outside the
- * region, and the circle's reason winning over the region's for a handle outside both; line: one line
- * for the status: what is missing, then the first warning.
+ * Returns {missing, warnings, line, details}: missing: "no pairs yet", "target for pair N" or null;
+ * warnings: [{pair, reason}], one per handle at most (pair: index from 0, or null for the mask as a
+ * whole), what FastDragWarp refuses (an empty mask, then handles outside the circle) before handles
+ * outside the region, and the circle's reason winning over the region's for a handle outside both;
+ * line: what the points still need, or how many pairs are ready; details: every warning in full, one
+ * line per reason naming the pairs it concerns ("pairs 2 and 4: their handles are ..."), in the order
+ * of `warnings`.
  */
 export function checkPoints(pairs, width, height, { region = null, circle } = {}) {
   const outsideCircle = circle ? handlesOutside(circle, pairs.map((p) => pointToLatent(p.handle, width, height))) : [];
@@ -38,15 +45,15 @@ export function checkPoints(pairs, width, height, { region = null, circle } = {}
   ];
   const waiting = pairs.findIndex((p) => !p.target);
   const missing = !pairs.length ? "no pairs yet" : waiting < 0 ? null : `target for pair ${waiting + 1}`;
-  const parts = [
-    !pairs.length ? "no pairs yet: click the content to move, then where it goes"
-      : missing ? `missing the ${missing}: click where it goes`
-      : `${plural(pairs.length, "pair")} ready`,
-  ];
-  if (warnings.length) {
-    const [first] = warnings;
-    const more = warnings.length > 1 ? ` (and ${plural(warnings.length - 1, "more warning")})` : "";
-    parts.push(`${first.pair === null ? "" : `pair ${first.pair + 1}: `}${first.reason}${more}`);
-  }
-  return { missing, warnings, line: parts.join(" · ") };
+  const line = !pairs.length ? "no pairs yet: click the content to move, then where it goes"
+    : missing ? `missing the ${missing}: click where it goes`
+    : `${plural(pairs.length, "pair")} ready`;
+  // One line per reason, naming every pair it concerns: a dozen handles outside the region stay one line.
+  const details = [...new Set(warnings.map((w) => w.reason))].map((reason) => {
+    const named = warnings.filter((w) => w.reason === reason && w.pair !== null).map((w) => w.pair + 1);
+    if (!named.length) return reason;
+    if (named.length === 1) return `pair ${named[0]}: ${reason}`;
+    return `pairs ${named.slice(0, -1).join(", ")} and ${named.at(-1)}: ${PLURAL[reason]}`;
+  });
+  return { missing, warnings, line, details };
 }

@@ -428,15 +428,28 @@ async function main() {
   assert.ok(!outside(inCircle) && !shown[172 * 256 + 104] && outside(beyond) && outside([80, 90]) === false, "the test's own points are where it means them");
   await click(inCircle);
   await drawn();
-  assert.equal((await statusOf()).line, "missing the target for pair 2: click where it goes · pair 2: its handle is outside the painted region (in the darkened part), so its content will not move");
+  assert.equal((await statusOf()).line, "missing the target for pair 2: click where it goes\npair 2: its handle is outside the painted region (in the darkened part), so its content will not move");
   const warned = async (point) => like(await pixel((await onCanvas(point)).point), WARNING);
   assert.ok(await warned(inCircle), "a handle outside the region is drawn in the warning colour");
   assert.ok(like(await pixel((await onCanvas([80, 90])).point), HANDLE), "a good handle keeps its colour");
   await click([150, 172]);
   await click(beyond);
   await drawn();
-  assert.equal((await statusOf()).line, "missing the target for pair 3: click where it goes · pair 3: its handle is outside FastDragWarp's circle around the mask: extend the mask, or FastDragWarp refuses it (and 1 more warning)");
+  assert.equal((await statusOf()).line, [
+    "missing the target for pair 3: click where it goes",
+    "pair 3: its handle is outside FastDragWarp's circle around the mask: extend the mask, or FastDragWarp refuses it",
+    "pair 2: its handle is outside the painted region (in the darkened part), so its content will not move",
+  ].join("\n"));
   assert.ok(await warned(beyond) && await warned(inCircle));
+  // Every warning shows in full at the node's size: wrapped inside the editor, nothing cut off or hidden.
+  const fits = await page.evaluate(() => {
+    const editor = window.__dragEditorNode.dragEditor;
+    const status = editor.element.querySelector(".drag-status").getBoundingClientRect();
+    const root = editor.element.getBoundingClientRect();
+    const text = editor.element.querySelector(".drag-status");
+    return { inside: status.right <= root.right + 1 && status.bottom <= root.bottom + 1 && status.height > 30, clipped: text.scrollWidth > text.clientWidth + 1 };
+  });
+  assert.ok(fits.inside && !fits.clipped, JSON.stringify(fits));
   await shot("1c_warnings", true);
   for (let i = 0; i < 3; i++) await page.keyboard.press("Control+z");
   assert.deepEqual(await documentOf(), doc);
