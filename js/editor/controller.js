@@ -355,9 +355,20 @@ export class PointsEditor {
     return [rect.left + (point[0] * view.scale + view.offsetX) * zoom, rect.top + (point[1] * view.scale + view.offsetY) * zoom];
   }
 
+  /** While no image shows: what the document holds, so that points kept for an image still to come do not
+   * look lost (a reloaded workflow whose image comes from other nodes). */
+  _storedText() {
+    const pairs = this.state ? this.state.pairs.length : this.pendingPairs.length;
+    const painted = Boolean(this.state?.edits.some((v) => v));
+    if (!pairs && !painted) return "";
+    const what = [pairs ? `${pairs} pair${pairs === 1 ? "" : "s"}` : null, painted ? "mask painted" : null].filter(Boolean).join(", ");
+    const image = this.state ? ` on the ${sizeText(this.state.width, this.state.height)} image` : "";
+    return `${what}${image}: ${this.awaiting?.action === "fetch" ? "fetch the image to see them" : "they show with the image"}`;
+  }
+
   _scene() {
     if (!this.state || !this.image) {
-      this.view.showStatus(this.error ?? "", Boolean(this.error), this.awaiting);
+      this.view.showStatus(this.error ?? this._storedText(), Boolean(this.error), this.awaiting);
       return { image: null, message: this.awaiting?.text ?? "Connect an image (LoadImage) or run the graph to show it here." };
     }
     const mask = this.shownMask();

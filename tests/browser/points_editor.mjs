@@ -236,6 +236,17 @@ async function imageThroughOtherNodes(name) {
   await drawn();
   assert.equal((await statusOf()).notice, null, "the run's image is the fetched one: nothing rescaled");
 
+  // The workflow loaded again: no image shows until it is fetched, but the points do not look lost.
+  await page.evaluate(async () => {
+    await window.app.loadGraphData(window.app.graph.serialize());
+    window.__dragEditorNode = window.app.graph._nodes.find((n) => n.type === "DragPointsEditor");
+  });
+  await page.waitForTimeout(300);
+  await drawn();
+  assert.equal(await page.evaluate(() => window.__dragEditorNode.dragEditor.image), null);
+  assert.equal((await statusOf()).line, "1 pair on the 128×96 image: fetch the image to see them");
+  assert.deepEqual((await documentOf()).pairs, placed.pairs);
+
   // A widget changed upstream (ImageScale's width): the image shown is no longer the node's.
   await page.evaluate(() => {
     const width = window.app.graph._nodes.find((n) => n.type === "ImageScale").widgets.find((w) => w.name === "width");
