@@ -210,7 +210,8 @@ class Binding {
     if (changed) this.request++;
     const file = [...FILE_NODES].some((type) => isType(upstream, type)) && upstream.widgets?.find((w) => w.name === "image");
     if (file) {
-      this.unwatch.push(watchWidget(file, () => this.showSource(file.value)));
+      // A file picked in the LoadImage is a new picture: the editor offers to clear the points kept for the old one.
+      this.unwatch.push(watchWidget(file, () => this.showSource(file.value, true)));
       this.showSource(file.value);
     } else if (upstream) {
       if (changed) this.awaitUpstream(`The image comes from ${this.upstreamName()}`);
@@ -228,10 +229,13 @@ class Binding {
     this.editor.view.requestDraw();
   }
 
-  /** Show the upstream LoadImage's file as soon as it is picked (before any run). */
-  showSource(file) {
+  /** Show the upstream LoadImage's file as soon as it is picked (before any run); `picked`: the user just
+   * picked it (another file than the one shown is then a new picture). */
+  showSource(file, picked = false) {
     if (typeof file !== "string" || !file) return;
-    this.editor.setImage(viewURL(file)).catch((e) => this.editor.report(e.message));
+    const fresh = picked && this.shownFile !== undefined && file !== this.shownFile;
+    this.shownFile = file;
+    this.editor.setImage(viewURL(file), { fresh }).catch((e) => this.editor.report(e.message));
   }
 
   /** Show no image until the upstream's is fetched or a run sends it; `why` starts the notice. */

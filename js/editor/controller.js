@@ -62,7 +62,7 @@ export class PointsEditor {
     this.camera = null; // the canvas's zoom and pan (geometry.js); null = the fitted image
     this.cameraSize = null; // the document size the camera was set for
     this.error = null; // a document or image that could not be read
-    this.rescaled = null; // {text, step}: the last image change rescaled the document; step: its undo snapshot
+    this.kept = null; // {text, step, rescaled}: a new image kept the document (rescaled, or as it was); step: the undo snapshot it showed at
     this.loads = { image: 0, mask: 0 }; // a newer load makes an older one's result stale
     this.version = 0; // of the document, for the preview cache
     this.maskVersion = 0; // of the shown mask, for the overlay, mask and circle caches
@@ -105,6 +105,7 @@ export class PointsEditor {
       fetch: () => this.binding.fetchImage(),
       "clear-points": () => this.change(() => this.state.clearPoints()),
       "clear-mask": () => this.change(() => this.state.clearMask()),
+      "clear-all": () => this.change(() => this.state.clearAll()),
       preview: () => this._toggle("preview"),
       fill: () => this._toggle("fill"),
       json: () => {
@@ -219,9 +220,18 @@ export class PointsEditor {
   _rescaleTo(width, height) {
     const from = sizeText(this.state.width, this.state.height);
     this.state.rescale(width, height);
-    this.rescaled = { text: `points rescaled from ${from} to ${sizeText(width, height)}`, step: this.state.undoStack.at(-1) };
+    this.kept = { text: `points rescaled from ${from} to ${sizeText(width, height)}`, step: this.state.undoStack.at(-1), rescaled: true };
     this.baseMask = null; // the connected mask is of the old image
     this._commit();
+  }
+
+  /** A new image of the document's size: say that the points and the mask were kept, with a button to clear them. */
+  _keptFor() {
+    const pairs = this.state.pairs.length;
+    const painted = this.state.edits.some((v) => v);
+    if (!pairs && !painted) return;
+    const what = [pairs ? `${pairs} pair${pairs === 1 ? "" : "s"}` : null, painted ? "the painted mask" : null].filter(Boolean).join(" and ");
+    this.kept = { text: `new image: ${what} kept`, step: this.state.undoStack.at(-1), rescaled: false };
   }
 
   _showText() {
@@ -255,7 +265,9 @@ export class PointsEditor {
 
   // ---- images ------------------------------------------------------------------------------------
 
-  async setImage(url) {
+  /** Show the image at `url` (the one the node receives). `fresh`: another picture than before (a new
+   * file picked upstream), whose points and mask the user may want to start afresh. */
+  async setImage(url, { fresh = false } = {}) {
     if (this.image?.url === url) return;
     const ticket = ++this.loads.image;
     const img = await loadImage(url);
@@ -270,6 +282,8 @@ export class PointsEditor {
       this._commit();
     } else if (this.state.width !== w || this.state.height !== h) {
       this._rescaleTo(w, h);
+    } else if (fresh) {
+      this._keptFor();
     }
     this._changed(true);
   }
@@ -327,16 +341,19 @@ export class PointsEditor {
     return this.circleCache.circle;
   }
 
-  /** The notice beside the status: the document is for another image size (and can be rescaled), or
-   * the last image change rescaled it (and can be undone, until the next change). */
+  /** The notice beside the status: the document is for another image size (and can be rescaled), or a
+   * new image kept it, rescaled (Undo) or as it was, either way with Clear points (until the next change). */
   _notice() {
     if (this._mismatch()) {
       const { naturalWidth, naturalHeight } = this.image.img;
       const text = `the points are for ${sizeText(this.state.width, this.state.height)}, the image is ${sizeText(naturalWidth, naturalHeight)}`;
-      return { text, label: "Rescale", action: "rescale" };
+      return { text, buttons: [{ label: "Rescale", action: "rescale" }] };
     }
-    if (this.rescaled && this.state.undoStack.at(-1) === this.rescaled.step) return { text: this.rescaled.text, label: "Undo", action: "undo" };
-    this.rescaled = null;
+    if (this.kept && this.state.undoStack.at(-1) === this.kept.step) {
+      const clear = { label: this.state.edits.some((v) => v) ? "Clear points and mask" : "Clear points", action: "clear-all" };
+      return { text: this.kept.text, buttons: this.kept.rescaled ? [{ label: "Undo", action: "undo" }, clear] : [clear] };
+    }
+    this.kept = null;
     return null;
   }
 

@@ -168,8 +168,8 @@ export class EditorView {
     this.notice.className = "drag-notice";
     this.notice.style.cssText = `display:none;color:${WARNING_COLOUR}`;
     this.noticeText = document.createElement("span");
-    this.noticeButton = button(this.notice, "Undo", "");
-    this.noticeButton.style.marginLeft = "4px";
+    this.noticeButtons = [button(this.notice, "Undo", ""), button(this.notice, "Clear points", "")];
+    for (const b of this.noticeButtons) b.style.marginLeft = "4px";
     this.notice.prepend(this.noticeText);
     this.readout = document.createElement("span");
     this.readout.className = "drag-readout";
@@ -191,8 +191,9 @@ export class EditorView {
     this.brushReadout.textContent = `${brush} px`;
   }
 
-  /** The status line: `text` (in the warning colour when `warning`), and `notice` {text, label, action}
-   * (a message with a button that runs handlers.action(action); without a label, no button) or null. */
+  /** The status line: `text` (in the warning colour when `warning`), and `notice`: {text, label?, action?}
+   * (a message with a button that runs handlers.action(action); without a label, no button), or {text,
+   * buttons: [{label, action}, ...]} (up to two buttons), or null. */
   showStatus(text, warning, notice) {
     if (this.status.textContent !== text) { // called on every frame: leave the DOM alone when nothing changed
       this.status.textContent = text;
@@ -202,9 +203,12 @@ export class EditorView {
     this.notice.style.display = notice ? "inline" : "none";
     if (!notice) return;
     this.noticeText.textContent = notice.text;
-    this.noticeButton.style.display = notice.label ? "" : "none";
-    this.noticeButton.textContent = notice.label ?? "";
-    this.noticeButton.dataset.action = notice.action ?? "";
+    const buttons = notice.buttons ?? (notice.label ? [{ label: notice.label, action: notice.action }] : []);
+    this.noticeButtons.forEach((b, i) => {
+      b.style.display = buttons[i] ? "" : "none";
+      b.textContent = buttons[i]?.label ?? "";
+      b.dataset.action = buttons[i]?.action ?? "";
+    });
   }
 
   /** Whether the JSON text is open and not being typed in (so that it may be rewritten). */

@@ -117,6 +117,13 @@ export class EditorState {
     this.edits = new Uint8Array(this.width * this.height);
   }
 
+  /** Clear the points and the mask as one undo step (what the official demo does on a new image). */
+  clearAll() {
+    this.record();
+    this.pairs = [];
+    this.edits = new Uint8Array(this.width * this.height);
+  }
+
   /** Rescale the document to an image of another size (see resized), as one undoable step: undo gives
    * back the points and the mask edits at the old size. */
   rescale(width, height) {

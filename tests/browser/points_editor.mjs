@@ -69,7 +69,8 @@ const statusOf = () => page.evaluate(() => {
   const notice = editor.element.querySelector(".drag-notice");
   return {
     line: editor.status.textContent,
-    notice: getComputedStyle(notice).display === "none" ? null : [notice.firstChild.textContent, notice.querySelector("button").textContent],
+    notice: getComputedStyle(notice).display === "none" ? null
+      : [notice.firstChild.textContent, ...[...notice.querySelectorAll("button")].filter((b) => b.style.display !== "none").map((b) => b.textContent)],
     readout: editor.element.querySelector(".drag-readout").textContent,
     brush: editor.element.querySelector(".drag-brush-size").textContent,
   };
@@ -549,7 +550,7 @@ async function main() {
   assert.deepEqual([rescaled.width, rescaled.height], [192, 256]);
   assert.ok(close(rescaled.pairs[0].handle[0], doc.pairs[0].handle[0] * 0.75, 0.01) && close(rescaled.pairs[0].handle[1], doc.pairs[0].handle[1] * 4 / 3, 0.01), JSON.stringify(rescaled));
   assert.ok(rescaled.mask.runs.length > 0);
-  assert.deepEqual((await statusOf()).notice, ["points rescaled from 256×192 to 192×256", "Undo"]);
+  assert.deepEqual((await statusOf()).notice, ["points rescaled from 256×192 to 192×256", "Undo", "Clear points and mask"]);
   await shot("2b_rescaled_notice", true);
   await page.click(".drag-notice button");
   await drawn();
@@ -559,6 +560,17 @@ async function main() {
   await page.waitForFunction(() => window.__dragEditorNode.dragEditor.image?.img.naturalWidth === 256, null, { timeout: 30000 });
   await drawn();
   assert.deepEqual(await documentOf(), doc, "back on an image of the document's size nothing is rescaled");
+  // A new picture keeps the points and the mask, and offers to clear both (as the official demo does), as one undo step.
+  assert.deepEqual((await statusOf()).notice, ["new image: 1 pair and the painted mask kept", "Clear points and mask"]);
+  await page.click(".drag-notice button[data-action=clear-all]");
+  await drawn();
+  const cleared = await documentOf();
+  assert.ok(cleared.pairs.length === 0 && cleared.mask === undefined, JSON.stringify(cleared));
+  assert.equal((await statusOf()).notice, null);
+  await click([5, 5]); // focus the canvas's keys (a click in Points mode adds a handle: undone next)
+  await page.keyboard.press("Control+z");
+  await page.keyboard.press("Control+z");
+  assert.deepEqual(await documentOf(), doc, "Clear points is one undo step");
   assert.equal((await statusOf()).notice, null);
 
   // Queue: the MASK output is exactly what is shown, and the points reach FastDragWarp.
