@@ -225,13 +225,18 @@ export class PointsEditor {
     this._commit();
   }
 
+  /** What the document holds, for the messages that say what is kept: "2 pairs and the painted mask",
+   * or "" when it holds nothing. */
+  _holdings() {
+    const pairs = this.state ? this.state.pairs.length : this.pendingPairs.length;
+    const painted = Boolean(this.state?.edits.some((v) => v));
+    return [pairs ? `${pairs} pair${pairs === 1 ? "" : "s"}` : null, painted ? "the painted mask" : null].filter(Boolean).join(" and ");
+  }
+
   /** A new image of the document's size: say that the points and the mask were kept, with a button to clear them. */
   _keptFor() {
-    const pairs = this.state.pairs.length;
-    const painted = this.state.edits.some((v) => v);
-    if (!pairs && !painted) return;
-    const what = [pairs ? `${pairs} pair${pairs === 1 ? "" : "s"}` : null, painted ? "the painted mask" : null].filter(Boolean).join(" and ");
-    this.kept = { text: `new image: ${what} kept`, step: this.state.undoStack.at(-1), rescaled: false };
+    const what = this._holdings();
+    if (what) this.kept = { text: `new image: ${what} kept`, step: this.state.undoStack.at(-1), rescaled: false };
   }
 
   _showText() {
@@ -375,10 +380,8 @@ export class PointsEditor {
   /** While no image shows: what the document holds, so that points kept for an image still to come do not
    * look lost (a reloaded workflow whose image comes from other nodes). */
   _storedText() {
-    const pairs = this.state ? this.state.pairs.length : this.pendingPairs.length;
-    const painted = Boolean(this.state?.edits.some((v) => v));
-    if (!pairs && !painted) return "";
-    const what = [pairs ? `${pairs} pair${pairs === 1 ? "" : "s"}` : null, painted ? "mask painted" : null].filter(Boolean).join(", ");
+    const what = this._holdings();
+    if (!what) return "";
     const image = this.state ? ` on the ${sizeText(this.state.width, this.state.height)} image` : "";
     return `${what}${image}: ${this.awaiting?.action === "fetch" ? "fetch the image to see them" : "they show with the image"}`;
   }

@@ -156,8 +156,9 @@ export class EditorView {
       e.stopPropagation(); // typing here is text, not graph shortcuts
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) handlers.applyText(this.jsonView.value);
     });
-    // One line: what the points need or what is wrong with them, a notice with its action (an image
-    // change that rescaled the points: Undo), and the image pixel under the cursor with the zoom.
+    // Under the canvas: what the points need, then each thing wrong with them on a line of its own; a
+    // notice with its buttons (a new image kept the points: Undo, Clear points); and the image pixel
+    // under the cursor with the zoom.
     const line = document.createElement("div");
     line.style.cssText = "display:flex;flex-wrap:wrap;gap:2px 8px;align-items:flex-start;min-height:16px";
     this.status = document.createElement("span");
