@@ -438,6 +438,8 @@ async function main() {
   const outside = (point) => handlesOutside(circle, [pointToLatent(point, 256, 192)]).length > 0;
   const [inCircle, beyond] = [[104, 172], [250, 20]];
   assert.ok(!outside(inCircle) && !shown[172 * 256 + 104] && outside(beyond) && outside([80, 90]) === false, "the test's own points are where it means them");
+  await drawn();
+  await page.waitForTimeout(200); // the painting's overlay and status settle before the next click
   await click(inCircle);
   await drawn();
   assert.equal((await statusOf()).line, "missing the target for pair 2: click where it goes\npair 2: its handle is outside the painted region (in the darkened part), so its content will not move");
