@@ -49,8 +49,30 @@ def test_launches_per_step_benchmark_runs(comfy_root, test_models, checkpoints):
     assert "DragKSampler, point guidance 4" in out and "FastDragKSampler, consistency" in out, out
 
 
-def test_gpu_check_runs_every_workload_in_smoke_mode(comfy_root, request):
-    work = Path(request.config.cache.mkdir("drag-editing-gpu-check-smoke"))
+def _link_tiny_models(work: Path, test_models: Path, architecture) -> None:
+    """gpu_check's tiny model folder (``make_models``' layout) as links to the session's test models: its own copies
+    would add 4 GB to the run's disk."""
+    import gpu_check
+
+    models = work / "models_tiny"
+    links = {f"checkpoints/{name}.safetensors": f"checkpoints/{architecture(arch)}" for name, arch in gpu_check.TINY.items()}
+    links["ipadapter/ip-adapter_sd15.bin"] = "ipadapter/ip-adapter_sd15.bin"
+    release = test_models / "lightning_drag" / LIGHTNING_RELEASE
+    for file in release.rglob("*"):
+        if file.is_file():
+            links[f"lightning_drag/{gpu_check.RELEASE}/{file.relative_to(release)}"] = str(file.relative_to(test_models))
+    for name, target in links.items():
+        link = models / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(test_models / target)
+    (models / "complete").touch()
+
+
+def test_gpu_check_runs_every_workload_in_smoke_mode(comfy_root, test_models, architecture, request, monkeypatch):
+    work = Path(request.config.cache.mkdir("drag-editing-gpu-check-smoke-v2"))
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    _link_tiny_models(work, test_models, architecture)
     out = _run(comfy_root, "gpu_check.py", "--device", "cpu", "--smoke", "--scenarios", "default", "--work", str(work),
                "--out", str(work / "results"), timeout=900)
     assert "gpu_check: all passed" in out and "FastDrag SDXL 64²" in out and "LightningDrag lcm 64², 1 candidate(s)" in out, out[-3000:]

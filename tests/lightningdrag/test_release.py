@@ -96,26 +96,31 @@ def test_any_file_that_is_not_the_weights_is_refused_with_our_message(release_di
     """Random bytes, random bytes behind a pickle or zip header, truncations of the real files at many
     lengths, a system text file, a pickle with keys of mixed types: never a raw error."""
     root = release_dir / "lightning-drag-sd15"
-    g = torch.Generator().manual_seed(0)
-    blobs = []
-    for n in range(200):
-        size = int(torch.randint(0, 4096, (1,), generator=g))
-        body = bytes(torch.randint(0, 256, (size,), generator=g, dtype=torch.uint8).tolist())
-        blobs.append((b"", b"\x80\x02", b"\x80\x04", b"PK\x03\x04")[n % 4] + body)
-    for _, good in _readers(root, release_dir / "ip-adapter_sd15.bin"):
-        data = good.read_bytes()
-        blobs += [data[:cut] for cut in sorted({int(len(data) * f) for f in torch.rand(25, generator=g).tolist()} | {0, 1, 30, 100})]
-        damaged = bytearray(data)
-        for at in torch.randint(0, len(data), (20,), generator=g).tolist():
-            damaged[at] ^= 0xFF
-        blobs.append(bytes(damaged))
-    blobs.append(b"root:x:0:0:root:/root:/bin/bash\n" * 20)
     mixed = tmp_path / "mixed.pkl"
     torch.save({1: torch.zeros(1), "a": torch.zeros(1), ("t",): torch.zeros(1)}, mixed)
-    blobs.append(mixed.read_bytes())
+    passwd = b"root:x:0:0:root:/root:/bin/bash\n" * 20
+
+    def blobs():
+        """One at a time: the truncations of the 0.3 GB point embedding alone would take gigabytes."""
+        g = torch.Generator().manual_seed(0)
+        for n in range(200):
+            size = int(torch.randint(0, 4096, (1,), generator=g))
+            body = bytes(torch.randint(0, 256, (size,), generator=g, dtype=torch.uint8).tolist())
+            yield (b"", b"\x80\x02", b"\x80\x04", b"PK\x03\x04")[n % 4] + body
+        for _, good in _readers(root, release_dir / "ip-adapter_sd15.bin"):
+            data = good.read_bytes()
+            for cut in sorted({int(len(data) * f) for f in torch.rand(25, generator=g).tolist()} | {0, 1, 30, 100}):
+                yield data[:cut]
+            damaged = bytearray(data)
+            for at in torch.randint(0, len(data), (20,), generator=g).tolist():
+                damaged[at] ^= 0xFF
+            yield bytes(damaged)
+        yield passwd
+        yield mixed.read_bytes()
+
     raw = []
-    for n, blob in enumerate(blobs):
-        path = tmp_path / f"blob{n}.bin"
+    path = tmp_path / "blob.bin"
+    for n, blob in enumerate(blobs()):
         path.write_bytes(blob)
         for read, _ in _readers(root, path):
             try:
@@ -126,7 +131,7 @@ def test_any_file_that_is_not_the_weights_is_refused_with_our_message(release_di
                 raw.append((n, f"{type(error).__name__}: {error}"[:200]))
     assert not raw, raw[:5]
     text = tmp_path / "passwd.pt"
-    text.write_bytes(blobs[-2])
+    text.write_bytes(passwd)
     msg = error_of(release.read_point_embedding, text, "W")
     assert "a text file beginning 'root:x:0:0:root:/root:/b'" in msg and "Download the file again" in msg, msg
     assert "unexpected key(s), e.g. ['a', ('t',), 1]" in error_of(release.read_point_embedding, mixed, "W")
