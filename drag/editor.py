@@ -15,7 +15,9 @@ from torch import Tensor
 
 from .checks import as_mask_batch, check_mask_fits
 from .errors import DragInputError
+from .fastdrag.image_space import edit_region
 from .points import DragPoints, read_document
+from .prompt_graph import bypassed_resize, warps_fed_by
 
 UNTOUCHED, PAINTED, ERASED = 0, 1, 2
 
@@ -61,3 +63,21 @@ def editor_outputs(image: Tensor, points_json: str, mask: Tensor | None) -> tupl
         edits = edits.to(mask.device)  # the painting comes from the document; the mask may be on the GPU (--gpu-only)
         mask = torch.where(edits == PAINTED, 1.0, torch.where(edits == ERASED, 0.0, mask.float()))
     return points, mask
+
+
+def check_workflow(prompt: dict, editor_id: str, points: DragPoints, mask: Tensor) -> None:
+    """Refuse, at the editor, what a later node of the workflow (``prompt``, API format) would refuse only
+    after the VAE encode and the inversion: an encoder fed from before a resize that only the editor's image
+    goes through, and a drag that a FastDragWarp taking these points (and the editor's ``mask``, or none)
+    refuses. ``editor_id``: the editor's node id in ``prompt``."""
+    problem = bypassed_resize(prompt, editor_id)
+    if problem:
+        raise DragInputError(problem)
+    for warp_id, masked in warps_fed_by(prompt, editor_id):
+        try:
+            edit_region(mask if masked else None, points)
+        except DragInputError as error:
+            raise DragInputError(
+                f"{error} (FastDragWarp, node {warp_id}, takes these points; the editor checks them before the "
+                "encode and inversion run.)"
+            ) from None

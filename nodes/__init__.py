@@ -6,6 +6,7 @@ from comfy_api.v0_0_2 import ComfyExtension, io
 
 from .fastdrag_diffusion import FastDragConsistency, FastDragInvert, FastDragKSampler
 from .fastdrag_latent import BNNI, FastDragWarp
+from .image_scale import DragImageScale
 from .lightningdrag import AppearanceEncode, DragKSampler, LoadLightningDrag, PointEmbed
 from .lightningdrag_models import register_folders
 from .points_editor import DragPointsEditor
@@ -16,6 +17,6 @@ class DragEditingExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
         register_folders()
         return [
-            DragPointsEditor, FastDragInvert, FastDragWarp, BNNI, FastDragKSampler, FastDragConsistency,
+            DragImageScale, DragPointsEditor, FastDragInvert, FastDragWarp, BNNI, FastDragKSampler, FastDragConsistency,
             LoadLightningDrag, AppearanceEncode, PointEmbed, DragKSampler,
         ]

@@ -2,7 +2,8 @@
 
 After a run it sends the canvas the image (``drag_source``) and, when a mask is connected, that mask
 (``drag_mask``), as temporary previews, so the canvas shows what the node worked on. Points it cannot
-use (none yet, a handle without its target, another image size) raise one DragInputError on this node."""
+use (none yet, a handle without its target, another image size), and a workflow that would refuse them only
+after the encode and inversion (``drag.editor.check_workflow``), raise one DragInputError on this node."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import logging
 import torch
 from comfy_api.v0_0_2 import io, ui
 
-from ..drag.editor import editor_outputs
+from ..drag.editor import check_workflow, editor_outputs
 from .types import CATEGORY, DragPoints as DragPointsType, search_aliases
 
 EMPTY_POINTS = '{"pairs": []}'
@@ -25,6 +26,10 @@ class DragPointsEditor(io.ComfyNode):
             **search_aliases("points editor", "place points", "drag arrows", "paint mask"),
             display_name="Drag Points Editor",
             category=CATEGORY,
+            # An output node runs as soon as its image is ready, before the encoders: check_workflow's refusals
+            # then cost no model work. It needs the workflow for them.
+            is_output_node=True,
+            hidden=[io.Hidden.prompt, io.Hidden.unique_id],
             description=(
                 "Handle → target pairs for drag editing, placed on the input image, and the region allowed to "
                 "change, painted on it. The content under each handle moves to its target."
@@ -64,6 +69,8 @@ class DragPointsEditor(io.ComfyNode):
     @classmethod
     def execute(cls, image: torch.Tensor, points: str, mask: torch.Tensor | None = None) -> io.NodeOutput:
         drag_points, edit_mask = editor_outputs(image, points, mask)
+        if cls.hidden.prompt and cls.hidden.unique_id in cls.hidden.prompt:
+            check_workflow(cls.hidden.prompt, cls.hidden.unique_id, drag_points, edit_mask)
         return io.NodeOutput(image, drag_points, edit_mask, ui=cls._previews(image, mask))
 
     @classmethod

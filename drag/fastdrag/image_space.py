@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..checks import as_mask_batch, check_editable, check_latent_fits, check_mask_fits
+from ..checks import LATENT_FACTOR, as_mask_batch, check_editable, check_latent_fits, check_mask_fits
 from ..latent_masks import image_mask_to_latent, latent_mask_to_image
 from ..points import DragPoints
 from .bnni import bnni
@@ -18,15 +18,24 @@ from .to_latent import mask_to_latent, points_to_latent
 from .warp import check_handles_in_circle, fastdrag_warp, mask_circle
 
 
-def edit_region(mask: Tensor | None, points: DragPoints, samples: Tensor) -> Tensor:
-    """The latent region the warp may move, [1 or B, h, w] bool, from an image-size MASK or None (= everything)."""
+def edit_region(mask: Tensor | None, points: DragPoints, batch: int = 1, device: torch.device | None = None) -> Tensor:
+    """The latent region FastDragWarp may move, [1 or ``batch``, H/8, W/8] bool on ``device``, from an image-size
+    MASK or None (= everything), after every check the warp makes of its points and mask: the mask fits the
+    image and is not empty at latent resolution, and each handle lies inside the circle around the region,
+    where the official warp is defined (NaN outside). It needs no latent, so the points editor runs it too
+    when its points feed a FastDragWarp, refusing a bad drag before the encode and inversion."""
+    h, w = points.height // LATENT_FACTOR, points.width // LATENT_FACTOR
     if mask is None:
-        return torch.ones((1, *samples.shape[-2:]), dtype=torch.bool, device=samples.device)
-    mask = as_mask_batch(mask)
-    check_mask_fits(mask, points, samples.shape[0])
-    region = mask_to_latent(mask.float())
-    check_editable(mask > 0, "mask", region)
-    return region.to(samples.device)
+        region = torch.ones((1, h, w), dtype=torch.bool)
+    else:
+        mask = as_mask_batch(mask)
+        check_mask_fits(mask, points, batch)
+        region = mask_to_latent(mask.float())
+        check_editable(mask > 0, "mask", region)
+    handles, _ = points_to_latent(points)
+    for element in region:
+        check_handles_in_circle(handles, *mask_circle(element), masked=mask is not None)
+    return region.to(device)
 
 
 def warp_latent(
@@ -42,9 +51,7 @@ def warp_latent(
     """
     check_latent_fits(samples, points)
     handles, targets = points_to_latent(points)
-    region = edit_region(mask, points, samples)
-    if mask is None:  # the warp's own check would advise extending a mask that is not there
-        check_handles_in_circle(handles.to(region.device), *mask_circle(region[0]), masked=False)
+    region = edit_region(mask, points, samples.shape[0], samples.device)
     warped, holes = fastdrag_warp(samples, region, handles, targets, aggregation, hole_fill)
     return warped, latent_mask_to_image(holes.cpu())
 

@@ -25,7 +25,8 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
  * empty at latent resolution, undefined when it is not known (no FastDragWarp, or its mask comes from
  * elsewhere): then no circle is checked. Every handle is checked, also one still waiting for its target.
  *
- * Returns {missing, warnings, line, details}: missing: "no pairs yet", "target for pair N" or null;
+ * Returns {missing, warnings, line, details}: missing: "no pairs yet", "pair N inside the image" (a point of
+ * pair N lies outside the image: never ready), "target for pair N" or null;
  * warnings: [{pair, reason}], one per handle at most (pair: index from 0, or null for the mask as a
  * whole), what FastDragWarp refuses (an empty mask, then handles outside the circle) before handles
  * outside the region, and the circle's reason winning over the region's for a handle outside both;
@@ -44,8 +45,14 @@ export function checkPoints(pairs, width, height, { region = null, circle } = {}
     ...outsideRegion.map((pair) => ({ pair, reason: OUTSIDE_REGION })),
   ];
   const waiting = pairs.findIndex((p) => !p.target);
-  const missing = !pairs.length ? "no pairs yet" : waiting < 0 ? null : `target for pair ${waiting + 1}`;
+  // Pairs typed, pasted or shipped without an image size can lie beyond the image the node gets.
+  const inside = (point) => !point || (point[0] >= 0 && point[0] < width && point[1] >= 0 && point[1] < height);
+  const outside = pairs.findIndex((p) => !inside(p.handle) || !inside(p.target));
+  const missing = !pairs.length ? "no pairs yet"
+    : outside >= 0 ? `pair ${outside + 1} inside the image`
+    : waiting < 0 ? null : `target for pair ${waiting + 1}`;
   const line = !pairs.length ? "no pairs yet: click the content to move, then where it goes"
+    : outside >= 0 ? `pair ${outside + 1} lies outside the ${width}×${height} image, so the node refuses it: delete it (right click, or Delete for the last pair) and place it again`
     : missing ? `missing the ${missing}: click where it goes`
     : `${plural(pairs.length, "pair")} ready`;
   // One line per reason, naming every pair it concerns: a dozen handles outside the region stay one line.

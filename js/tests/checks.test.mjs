@@ -24,6 +24,16 @@ test("the status says what is missing", () => {
   assert.equal(checkPoints([{ handle: [1, 1], target: [2, 2] }], 64, 64).line, "1 pair ready");
 });
 
+test("a pair beyond the image (shipped or pasted without a size) is never ready", () => {
+  const pairs = [{ handle: [1, 1], target: [2, 2] }, { handle: [60, 20], target: [64, 20] }, { handle: [3, 3], target: null }];
+  const check = checkPoints(pairs, 64, 48);
+  assert.equal(check.missing, "pair 2 inside the image");
+  assert.match(check.line, /^pair 2 lies outside the 64×48 image, so the node refuses it: delete it/);
+  assert.equal(checkPoints([{ handle: [63.99, 47.99], target: [0, 0] }], 64, 48).line, "1 pair ready", "the last pixel is inside");
+  assert.equal(checkPoints([{ handle: [10, 48], target: null }], 64, 48).missing, "pair 1 inside the image", "a waiting handle too");
+  assert.equal(checkPoints([{ handle: [-0.5, 4], target: [2, 2] }], 64, 48).missing, "pair 1 inside the image");
+});
+
 test("a handle outside the painted region is named (a target outside it is allowed, as FastDragWarp allows it)", () => {
   const region = rectangle(64, 48, [16, 8, 48, 40]);
   const pairs = [{ handle: [20, 20], target: [60, 2] }, { handle: [5, 20], target: [20, 20] }, { handle: [47.99, 39.99], target: null }, { handle: [48, 20], target: [30, 30] }];

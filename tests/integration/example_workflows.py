@@ -1,5 +1,6 @@
 """The example workflows (workflows/api) made runnable on the test models: every loader pointed at a random-weight
-file of the right family, one small RGBA test image whose transparent rectangle is the editable mask, drag
+file of the right family, one small RGBA test image (kept at its size: :func:`workflow`) whose
+transparent rectangle is the editable mask, drag
 points inside that rectangle, sampling steps capped, and each edited latent saved (``SaveLatent``) so a test can
 read it back exactly."""
 
@@ -40,24 +41,36 @@ def checkpoint_family(name: str) -> str:
     return "sdxl" if "SDXL" in name else "sd15"
 
 
-def prepared(name: str, checkpoint: str, max_steps: int = 4) -> dict:
-    """The API workflow ``name`` on the test models and image, with DragKSampler's steps capped at
-    ``max_steps`` and a ``SaveLatent`` (node id ``save_<id>``) after each node that makes an edited latent."""
+def workflow(name: str, shipped: bool = False) -> dict:
+    """The API workflow ``name``; unless ``shipped``, with its DragImageScale keeping the test image's size
+    (``fit="keep"``): the tests' small images run at their own size, not at the model family's working size."""
     prompt = json.loads((WORKFLOWS / name).read_text())
+    for node in prompt.values():
+        if node["class_type"] == "DragImageScale" and not shipped:
+            node["inputs"].update(fit="keep", multiple_of=8)
+    return prompt
+
+
+def prepared(name: str, checkpoint: str, max_steps: int = 4, image: str = IMAGE, shipped: bool = False) -> dict:
+    """The API workflow ``name`` on the test models and ``image``, with DragKSampler's steps capped at
+    ``max_steps`` and a ``SaveLatent`` (node id ``save_<id>``) after each node that makes an edited latent.
+    ``shipped``: the image scaled and the points placed as the workflow ships (no mask), else the test image at
+    its size with test points and its transparent rectangle as the mask."""
+    prompt = workflow(name, shipped)
     for node_id, node in list(prompt.items()):
         inputs, kind = node["inputs"], node["class_type"]
         if kind == "CheckpointLoaderSimple":
             inputs["ckpt_name"] = checkpoint
         elif kind == "LoadImage":
-            inputs["image"] = IMAGE
+            inputs["image"] = image
         elif kind == "LoadLightningDrag":
             inputs["release"] = LIGHTNING_RELEASE
         elif kind == "CLIPVisionLoader":
             inputs["clip_name"] = CLIP_VISION_H
         elif kind == "LoraLoaderModelOnly":
             inputs["lora_name"] = LCM_LORA
-        elif kind == "DragPointsEditor":
-            from_source = inputs["image"][0] == "2"
+        elif kind == "DragPointsEditor" and not shipped:
+            from_source = prompt[inputs["image"][0]]["class_type"] == "DragImageScale"
             inputs["points"] = json.dumps(FIRST_PAIRS if from_source else SECOND_PAIRS)
             if from_source:
                 inputs["mask"] = ["2", 1]

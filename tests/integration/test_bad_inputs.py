@@ -15,7 +15,7 @@ from example_workflows import checkpoint_family, prepared, write_image
 
 FASTDRAG = "FastDrag - SD1.5 and SD2.x.json"
 LIGHTNINGDRAG = "LightningDrag - 4 candidates, DDIM 25 steps.json"
-PACK_NODES = ("DragPointsEditor", "FastDragInvert", "FastDragWarp", "BNNI", "FastDragKSampler", "FastDragConsistency",
+PACK_NODES = ("DragImageScale", "DragPointsEditor", "FastDragInvert", "FastDragWarp", "BNNI", "FastDragKSampler", "FastDragConsistency",
               "LoadLightningDrag", "AppearanceEncode", "PointEmbed", "DragKSampler")
 FLOAT_INPUTS = {  # every FLOAT widget of the pack, with the example workflow that has the node
     ("FastDragInvert", "inversion_strength"): FASTDRAG,
@@ -155,17 +155,58 @@ def test_a_soft_mask_into_dragksampler_says_it_is_binarised(comfy, workflow):
     assert details["exception_message"].startswith("mask: its largest value is 0.40. LightningDrag binarises the mask at 0.5")
 
 
+def _uncached(comfy, prompt: dict, name: str) -> dict:
+    """``prompt`` on a copy of the test image named ``name``: nothing downstream of LoadImage is in ComfyUI's
+    cache, so an execution error's ``executed`` list tells which nodes ran before it."""
+    shutil.copy(comfy.dirs["input"] / write_image(comfy.dirs["input"]), comfy.dirs["input"] / name)
+    prompt[node_of(prompt, "LoadImage")]["inputs"]["image"] = name
+    return prompt
+
+
+def _refused_at_the_editor(comfy, prompt: dict) -> str:
+    """The editor's message for ``prompt``, checked to come before any encode or inversion."""
+    details = _execution_error(comfy, prompt)
+    assert details["node_type"] == "DragPointsEditor", details
+    ran = {prompt[n]["class_type"] for n in details["executed"]}
+    assert not ran & {"VAEEncode", "FastDragInvert"}, ran
+    return details["exception_message"]
+
+
 def test_fastdrag_without_a_mask_and_a_handle_in_the_corner_gets_advice_that_fits(comfy, workflow):
-    prompt = workflow(FASTDRAG)
-    warp = prompt[node_of(prompt, "FastDragWarp")]["inputs"]
-    del warp["mask"]
+    prompt = _uncached(comfy, workflow(FASTDRAG), "corner_handle.png")
+    del prompt[node_of(prompt, "FastDragWarp")]["inputs"]["mask"]
     editor = prompt[node_of(prompt, "DragPointsEditor")]["inputs"]
     editor["points"] = json.dumps({"pairs": [{"handle": [126, 94], "target": [110, 80]}]})
     editor.pop("mask", None)
-    details = _execution_error(comfy, prompt)
-    assert details["node_type"] == "FastDragWarp"
-    message = details["exception_message"]
+    message = _refused_at_the_editor(comfy, prompt)
     assert message.startswith("points: the handle of pair 1") and "No mask is connected" in message and "Extend the mask" not in message
+    assert "(FastDragWarp, node 7, takes these points" in message
+
+
+def test_a_handle_outside_the_masks_circle_is_refused_at_the_editor(comfy, workflow):
+    prompt = _uncached(comfy, workflow(FASTDRAG), "outside_circle.png")
+    prompt[node_of(prompt, "DragPointsEditor")]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [2, 2], "target": [30, 30]}]})
+    message = _refused_at_the_editor(comfy, prompt)
+    assert message.startswith("mask: the handle of pair 1") and "Extend the mask so that it covers every handle." in message
+
+
+@pytest.mark.parametrize("name", [FASTDRAG, LIGHTNINGDRAG])
+def test_a_scale_in_front_of_the_editor_alone_is_refused_before_the_encode(comfy, workflow, name):
+    """The natural first try at scaling: an ImageScale between the shipped scale and the editor only."""
+    prompt = _uncached(comfy, workflow(name), f"scaled_for_the_editor_alone_{len(name)}.png")
+    editor = prompt[node_of(prompt, "DragPointsEditor")]["inputs"]
+    prompt["31"] = {"class_type": "ImageScale", "inputs": {"image": editor["image"], "upscale_method": "nearest-exact",
+                                                           "width": 64, "height": 48, "crop": "disabled"}}
+    editor.update(image=["31", 0], points=json.dumps({"pairs": [{"handle": [20, 20], "target": [30, 22]}]}))
+    editor.pop("mask")
+    # The editor's outputs listed first among each node's inputs: ComfyUI then reaches the encode before the
+    # editor (its order for nodes ready together), unless the editor is an output node, which it runs first.
+    for node in prompt.values():
+        first = {k: v for k, v in node["inputs"].items() if isinstance(v, list) and v[0] == node_of(prompt, "DragPointsEditor")}
+        node["inputs"] = {**first, **node["inputs"]}
+    message = _refused_at_the_editor(comfy, prompt)
+    assert message.startswith("image: the points are placed on the image that comes through ImageScale (node 31), but VAEEncode (node 4) "
+                              "takes its pixels from before it (DragImageScale (node 30))"), message
 
 
 def test_fastdrag_refuses_an_inpainting_checkpoint(comfy, architecture):

@@ -15,7 +15,7 @@ from drag_editing_pack_under_test.drag.fastdrag.image_space import fill_holes, w
 from drag_editing_pack_under_test.drag.points import DragPoints
 
 OUR_NODES = [
-    "DragPointsEditor", "FastDragWarp", "BNNI", "FastDragInvert", "FastDragKSampler", "FastDragConsistency",
+    "DragImageScale", "DragPointsEditor", "FastDragWarp", "BNNI", "FastDragInvert", "FastDragKSampler", "FastDragConsistency",
     "LoadLightningDrag", "AppearanceEncode", "PointEmbed", "DragKSampler",
 ]
 POINTS = {"width": 256, "height": 192, "pairs": [{"handle": [100, 90], "target": [140, 84]}, {"handle": [60, 130], "target": [52, 140]}]}

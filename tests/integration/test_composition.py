@@ -19,7 +19,6 @@ full-size random checkpoints (the tiny ones are 320 wide everywhere).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,10 +26,10 @@ import torch
 from PIL import Image
 from safetensors.torch import load
 
+from example_workflows import workflow
 from comfy_server import ExecutionFailed
 from conftest import CLIP_VISION_H, CONTROLNET, LCM_LORA, LIGHTNING_RELEASE
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "api"
 
 PATCHES = {
     "PerturbedAttentionGuidance": {"scale": 3.0},
@@ -87,7 +86,7 @@ def _latent(comfy, prompt: dict, node: str) -> torch.Tensor:
 
 
 def _fastdrag(checkpoint: str, image: str) -> dict:
-    prompt = json.loads((WORKFLOWS / "FastDrag - SD1.5 and SD2.x.json").read_text())
+    prompt = workflow("FastDrag - SD1.5 and SD2.x.json")
     prompt["1"]["inputs"]["ckpt_name"] = checkpoint
     prompt["2"]["inputs"]["image"] = image
     prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [50, 40], "target": [80, 44]}]})
@@ -151,7 +150,7 @@ def test_two_fastdrag_records_on_one_model_are_refused(comfy, tiny_checkpoint, i
 
 
 def _lightning(checkpoint: str, image: str, release: str = LIGHTNING_RELEASE, ip_adapter: str = "ip-adapter_sd15.bin") -> dict:
-    prompt = json.loads((WORKFLOWS / "LightningDrag - 4 candidates, DDIM 25 steps.json").read_text())
+    prompt = workflow("LightningDrag - 4 candidates, DDIM 25 steps.json")
     prompt["1"]["inputs"]["ckpt_name"] = checkpoint
     prompt["2"]["inputs"]["image"] = image
     prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [40, 40], "target": [70, 44]}]})

@@ -8,7 +8,6 @@ non-square.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,9 +15,9 @@ import torch
 from PIL import Image
 from safetensors.torch import load
 
+from example_workflows import workflow
 from comfy_server import ExecutionFailed
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "api"
 POINTS = {"pairs": [{"handle": [60, 40], "target": [90, 50]}]}
 WORKFLOW_OF = {"sdxl": "FastDrag - SDXL.json", "sd20_v": "FastDrag - SD1.5 and SD2.x.json", "sd20_eps": "FastDrag - SD1.5 and SD2.x.json"}
 
@@ -32,7 +31,7 @@ def source_image(comfy):
 
 def _prompt(name: str, checkpoint: str, image: str) -> dict:
     """The example workflow for ``name`` on a 160×96 image, saving the edited latent too."""
-    p = json.loads((WORKFLOWS / WORKFLOW_OF[name]).read_text())
+    p = workflow(WORKFLOW_OF[name])
     p["1"]["inputs"]["ckpt_name"] = checkpoint
     p["2"]["inputs"]["image"] = image
     p["3"]["inputs"]["points"] = json.dumps(POINTS)

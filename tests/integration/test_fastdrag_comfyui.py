@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +11,10 @@ import torch
 from PIL import Image
 from safetensors.torch import load
 
+from example_workflows import workflow
 from comfy_server import ExecutionFailed, cached_nodes
 
-WORKFLOW = Path(__file__).resolve().parents[2] / "workflows" / "api" / "FastDrag - SD1.5 and SD2.x.json"
+WORKFLOW = "FastDrag - SD1.5 and SD2.x.json"
 POINTS = {"pairs": [{"handle": [50, 40], "target": [80, 44]}]}
 
 
@@ -28,7 +28,7 @@ def source_image(comfy):
 @pytest.fixture
 def prompt(tiny_checkpoint, source_image):
     """The example workflow on a 128×96 (non-square) image, saving the edited latent too."""
-    p = json.loads(WORKFLOW.read_text())
+    p = workflow(WORKFLOW)
     p["1"]["inputs"]["ckpt_name"] = tiny_checkpoint
     p["2"]["inputs"]["image"] = source_image
     p["3"]["inputs"]["points"] = json.dumps(POINTS)

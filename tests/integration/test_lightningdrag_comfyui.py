@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,10 +12,10 @@ import torch
 from PIL import Image
 from safetensors.torch import load
 
+from example_workflows import workflow
 from comfy_server import ComfyServer, ExecutionFailed, cached_nodes
 from conftest import CLIP_VISION_H, LCM_LORA, LIGHTNING_RELEASE
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "api"
 POINTS = {"pairs": [{"handle": [40, 40], "target": [70, 44]}, {"handle": [90, 60], "target": [90, 60]}]}
 
 
@@ -32,13 +31,13 @@ def source_image(comfy):
 
 
 def _workflow(name, checkpoint, image):
-    p = json.loads((WORKFLOWS / name).read_text())
+    p = workflow(name)
     p["1"]["inputs"]["ckpt_name"] = checkpoint
     p["2"]["inputs"]["image"] = image
     p["5"]["inputs"]["release"] = LIGHTNING_RELEASE
     p["8"]["inputs"]["clip_name"] = CLIP_VISION_H
     for node in p.values():
-        if node["class_type"] == "DragPointsEditor" and node["inputs"]["image"] == ["2", 0]:
+        if node["class_type"] == "DragPointsEditor" and node["inputs"]["image"] == ["30", 0]:
             node["inputs"]["points"] = json.dumps(POINTS)
             node["inputs"]["mask"] = ["2", 1]
         if node["class_type"] == "DragKSampler":
@@ -176,7 +175,7 @@ def test_every_missing_file_is_named_at_once_under_its_input(comfy_root, tiny_in
         pytest.skip(f"{comfy_root}/models/clip_vision holds an image encoder")
     server = ComfyServer.start(comfy_root, tmp_path / "bare", tmp_path / "no_models")
     try:
-        prompt = json.loads((WORKFLOWS / "LightningDrag - 4 candidates, DDIM 25 steps.json").read_text())
+        prompt = workflow("LightningDrag - 4 candidates, DDIM 25 steps.json")
         prompt["1"]["inputs"]["ckpt_name"] = tiny_inpaint_checkpoint
         with pytest.raises(ExecutionFailed) as info:
             server.run(prompt)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from example_workflows import checkpoint_family, prepared, workflow
 from workflow_format import api_from_ui
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -35,7 +36,7 @@ def test_ui_workflow_converts_to_its_api_twin(comfy, ui_path):
 def test_warp_preview_workflow_runs(comfy, tiny_checkpoint):
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (192, 256, 3), dtype=np.uint8)).save(comfy.dirs["input"] / "drag_source.png")
-    prompt = _api("FastDrag - warp preview.json")
+    prompt = workflow("FastDrag - warp preview.json")
     prompt["1"]["inputs"]["ckpt_name"] = tiny_checkpoint
     prompt["2"]["inputs"]["image"] = "drag_source.png"
     prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [100, 90], "target": [150, 90]}]})
@@ -46,3 +47,22 @@ def test_warp_preview_workflow_runs(comfy, tiny_checkpoint):
     assert image(outputs, "10").size == (256, 192)  # the holes preview
     again = comfy.run(prompt)["outputs"]
     assert np.array_equal(np.asarray(saved), np.asarray(image(again, "8")))
+
+
+@pytest.mark.parametrize("name, size", [("FastDrag - SD1.5 and SD2.x.json", (512, 384)),
+                                        ("LightningDrag - 4 candidates, DDIM 25 steps.json", (576, 448))])
+def test_example_workflow_runs_as_shipped_on_a_large_photo(comfy, architecture, name, size):
+    """A 2400×1800 photo through the workflow as it ships (its scale, its demo pair, no mask; for the CPU,
+    LightningDrag runs 2 steps and 1 candidate): scaled once to the working size its demo uses, edited, saved
+    at that size."""
+    y, x = np.mgrid[0:1800, 0:2400]
+    photo = np.stack([x % 256, y % 256, (x + y) % 256], axis=-1).astype(np.uint8)  # compresses; any content will do
+    Image.fromarray(photo).save(comfy.dirs["input"] / "large_photo.png")
+    prompt = prepared(name, architecture(checkpoint_family(name)), max_steps=2, image="large_photo.png", shipped=True)
+    for node in prompt.values():
+        if node["class_type"] == "DragKSampler":
+            node["inputs"]["candidates"] = 1
+    outputs = comfy.run(prompt)["outputs"]
+    saved = [n for n, node in prompt.items() if node["class_type"] == "SaveImage"]
+    images = [Image.open(io.BytesIO(comfy.fetch(image))) for image in outputs[saved[0]]["images"]]
+    assert images and all(image.size == size for image in images), [image.size for image in images]
