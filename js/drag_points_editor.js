@@ -14,6 +14,7 @@
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { PointsEditor } from "./editor/controller.js";
+import { workingSize } from "./lib/working_size.js";
 
 const NODE = "DragPointsEditor";
 const IMAGE_INPUT = 0;
@@ -21,6 +22,9 @@ const POINTS_OUTPUT = 1;
 const MASK_OUTPUT = 2;
 // Nodes whose IMAGE output is their picked file, so that the canvas can show it before any run.
 const FILE_NODES = new Set(["LoadImage", "LoadImageOutput"]);
+// Scale Image for Drag: between a file node and the editor, the canvas shows the file at the size it gives.
+const SCALE_NODE = "DragImageScale";
+const BYPASSED = 4; // a node's mode when bypassed: its image passes through unchanged
 // The id, in the prompt that "Fetch image" queues, of the PreviewImage added on the editor's image input.
 const FETCH_PREVIEW = "drag_points_fetch";
 // The node's properties that keep the canvas's tool: saved in the workflow and restored by the graph's
@@ -159,6 +163,22 @@ function replaceStaleCanvas(node) {
   document.querySelector(`.drag-points-editor[data-removed-node="${CSS.escape(String(node.id))}"]`)?.replaceWith(element);
 }
 
+/** What a points document says beyond its image size (which the editor stamps on a document without one). */
+function pairsAndMask(text) {
+  try {
+    const { pairs = [], mask = null } = JSON.parse(text || "{}");
+    return JSON.stringify([pairs.map((p) => [p.handle, p.target ?? null]), mask]);
+  } catch {
+    return text;
+  }
+}
+
+/** What Scale Image for Drag `node` does to an image, as PointsEditor.setImage takes it ({key, size}). */
+function scaling(node) {
+  const [fit, size, multiple] = ["fit", "size", "multiple_of"].map((name) => node.widgets?.find((w) => w.name === name)?.value);
+  return { key: `${fit}|${size}|${multiple}`, size: (width, height) => workingSize(width, height, size, fit, multiple) };
+}
+
 /** Keeps one node's editor in step with the graph around it. */
 class Binding {
   constructor(node, widget) {
@@ -197,28 +217,52 @@ class Binding {
     return { warp: true, aggregation, mask };
   }
 
-  /** Follow the graph: where the image comes from (a LoadImage's file widget, or another node, whose
-   * image the canvas waits for) and the downstream FastDragWarp's options. */
+  /** Follow the graph: where the image comes from (a LoadImage's file widget, directly or through a Scale
+   * Image for Drag, or another node, whose image the canvas waits for) and the downstream FastDragWarp's
+   * options. */
   rewire() {
     for (const stop of this.unwatch) stop();
     this.unwatch = [];
     const link = linkOf(this.node.graph, this.node.inputs?.[IMAGE_INPUT]?.link);
     const upstream = link ? this.node.graph.getNodeById(link.origin_id) : null;
-    const from = upstream ? `${upstream.id}:${link.origin_slot}` : null;
+    const scaled = isType(upstream, SCALE_NODE);
+    const origin = scaled ? upstream.getInputNode?.(0) : upstream;
+    const from = upstream ? `${upstream.id}:${link.origin_slot}${scaled ? `<${origin?.id}` : ""}` : null;
     const changed = from !== this.from;
     this.from = from;
     if (changed) this.request++;
-    const file = [...FILE_NODES].some((type) => isType(upstream, type)) && upstream.widgets?.find((w) => w.name === "image");
+    if (scaled) {
+      // Another source connected to the scale is another image: follow it as a connection of this node's own.
+      const own = upstream.onConnectionsChange;
+      upstream.onConnectionsChange = (...args) => {
+        own?.apply(upstream, args);
+        this.rewire();
+      };
+      this.unwatch.push(() => {
+        upstream.onConnectionsChange = own;
+      });
+    }
+    const file = [...FILE_NODES].some((type) => isType(origin, type)) && origin.widgets?.find((w) => w.name === "image");
+    this.scale = scaled && upstream.mode !== BYPASSED ? upstream : null;
     if (file) {
       // A file picked in the LoadImage is a new picture: the editor offers to clear the points kept for the old one.
       this.unwatch.push(watchWidget(file, () => this.showSource(file.value, true)));
+      for (const widget of this.scale?.widgets ?? []) this.unwatch.push(watchWidget(widget, () => this.showSource(file.value)));
       this.showSource(file.value);
     } else if (upstream) {
       if (changed) this.awaitUpstream(`The image comes from ${this.upstreamName()}`);
-      // A widget changed upstream (another file, another size): the image shown is no longer the node's.
+      // A widget changed upstream (another file, another size): the image shown is no longer the node's. Only
+      // a new value counts: the frontend also calls widgets' callbacks while it loads a workflow, and an
+      // editor upstream (a sequential edit) stamps a document that has no image size yet with its image's.
       for (const node of ancestors(this.node, IMAGE_INPUT)) {
         for (const widget of node.widgets ?? []) {
-          this.unwatch.push(watchWidget(widget, () => this.awaitUpstream(`${node.title || node.type} changed the image`)));
+          const meaning = isType(node, NODE) && widget.name === "points" ? pairsAndMask : JSON.stringify;
+          let last = meaning(widget.value);
+          this.unwatch.push(watchWidget(widget, (value) => {
+            if (meaning(value) === last) return;
+            last = meaning(value);
+            this.awaitUpstream(`${node.title || node.type} changed the image`);
+          }));
         }
       }
     }
@@ -235,7 +279,7 @@ class Binding {
     if (typeof file !== "string" || !file) return;
     const fresh = picked && this.shownFile !== undefined && file !== this.shownFile;
     this.shownFile = file;
-    this.editor.setImage(viewURL(file), { fresh }).catch((e) => this.editor.report(e.message));
+    this.editor.setImage(viewURL(file), { fresh, scale: this.scale && scaling(this.scale) }).catch((e) => this.editor.report(e.message));
   }
 
   /** Show no image until the upstream's is fetched or a run sends it; `why` starts the notice. */

@@ -23,6 +23,22 @@ function loadImage(url) {
   });
 }
 
+/** `img` resampled to `width` x `height` (the browser's best filter), as an image element. */
+async function resampled(img, [width, height]) {
+  const c = document.createElement("canvas");
+  c.width = width;
+  c.height = height;
+  const ctx = c.getContext("2d");
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(img, 0, 0, width, height);
+  const url = URL.createObjectURL(await new Promise((resolve) => c.toBlob(resolve)));
+  try {
+    return await loadImage(url);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
 function pixelsOf(img) {
   const c = document.createElement("canvas");
   c.width = img.naturalWidth;
@@ -271,13 +287,18 @@ export class PointsEditor {
   // ---- images ------------------------------------------------------------------------------------
 
   /** Show the image at `url` (the one the node receives). `fresh`: another picture than before (a new
-   * file picked upstream), whose points and mask the user may want to start afresh. */
-  async setImage(url, { fresh = false } = {}) {
-    if (this.image?.url === url) return;
+   * file picked upstream), whose points and mask the user may want to start afresh. `scale` {key, size}:
+   * the node receives the file scaled (by a Scale Image for Drag): size(width, height) gives the size it
+   * receives, and the file is shown resampled to it; key names the scaling, so that another one loads anew. */
+  async setImage(url, { fresh = false, scale = null } = {}) {
+    const shown = scale ? `${url}#${scale.key}` : url;
+    if (this.image?.url === shown) return;
     const ticket = ++this.loads.image;
-    const img = await loadImage(url);
+    let img = await loadImage(url);
+    const size = scale?.size(img.naturalWidth, img.naturalHeight);
+    if (size && (size[0] !== img.naturalWidth || size[1] !== img.naturalHeight)) img = await resampled(img, size);
     if (ticket !== this.loads.image) return; // a newer image was asked for meanwhile
-    this.image = { img, url, pixels: pixelsOf(img) };
+    this.image = { img, url: shown, pixels: pixelsOf(img) };
     this.error = null;
     this.awaiting = null;
     const [w, h] = [img.naturalWidth, img.naturalHeight];

@@ -6,7 +6,9 @@
 // are served; each node is as large as the frontend needs it (LiteGraph's computeSize, or the Vue node's
 // drawn box); no two nodes' boxes, title bars included, overlap. A screenshot of each loaded workflow goes
 // to ARTIFACTS_DIR. With --thumbnails, it instead writes the screenshot that makes each workflow's
-// thumbnail (its points editor, with the image and the pairs) as DIR/<name>.png.
+// thumbnail (its points editor, with the image and the pairs) as DIR/<name>.png. Right after loading, each
+// editor fed by a LoadImage through Scale Image for Drag shows that file at the size the scale gives it, with
+// the shipped pairs ready on it, and no editor says that an image changed (nothing changed).
 // Run by tests/integration/test_workflows_browser.py and tests/integration/make_workflow_thumbnails.py.
 
 import assert from "node:assert/strict";
@@ -16,6 +18,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 import { openComfy } from "./comfy_page.mjs";
+import { workingSize } from "../../js/lib/working_size.js";
 
 const args = process.argv.slice(2);
 const thumbnailsAt = args.indexOf("--thumbnails");
@@ -72,6 +75,52 @@ function checkLayout(name, nodes) {
   }
 }
 
+/** What each points editor shows right after loading: its upstream, scale settings, source file's size,
+ * image size, status line and notice. */
+function editors() {
+  return page.evaluate(async () => {
+    const { app } = window;
+    const found = [];
+    for (const node of app.graph._nodes.filter((n) => n.type === "DragPointsEditor")) {
+      const upstream = node.getInputNode(0);
+      const origin = upstream?.type === "DragImageScale" ? upstream.getInputNode(0) : null;
+      const widget = (n, name) => n?.widgets?.find((w) => w.name === name)?.value;
+      let file = null;
+      if (origin?.type === "LoadImage") {
+        const img = new Image();
+        img.src = `/view?filename=${encodeURIComponent(widget(origin, "image"))}&type=input`;
+        await img.decode();
+        file = [img.naturalWidth, img.naturalHeight];
+      }
+      const editor = node.dragEditor;
+      const notice = editor.element.querySelector(".drag-notice");
+      found.push({
+        id: node.id, upstream: upstream?.type, file,
+        scale: upstream?.type === "DragImageScale" ? ["size", "fit", "multiple_of"].map((name) => widget(upstream, name)) : null,
+        image: editor.image ? [editor.image.img.naturalWidth, editor.image.img.naturalHeight] : null,
+        line: editor.status.textContent,
+        notice: getComputedStyle(notice).display === "none" ? null : notice.firstChild.textContent,
+      });
+    }
+    return found;
+  });
+}
+
+function checkEditors(name, found) {
+  assert.ok(found.length, `${name}: no points editor`);
+  for (const editor of found) {
+    const what = `${name}: editor #${editor.id}`;
+    assert.ok(!/changed the image/.test(editor.notice ?? ""), `${what} says "${editor.notice}" right after loading`);
+    if (editor.file) {
+      assert.deepEqual(editor.image, workingSize(...editor.file, ...editor.scale), `${what}: the file at the scale's size`);
+      assert.equal(editor.notice, null, `${what}: ${editor.notice}`);
+      assert.match(editor.line, /^1 pair ready/, `${what}: the shipped pair lies on the scaled image`);
+    } else {
+      assert.match(editor.notice ?? "", /^The image comes from .*; fetch it to place points$/, `${what}: ${editor.notice}`);
+    }
+  }
+}
+
 /** Show the (first) points editor large and return its box on the page: a workflow's thumbnail. */
 async function showEditor() {
   return page.evaluate(() => {
@@ -122,9 +171,11 @@ async function main() {
     const bytes = new Uint8Array(await thumbnail.arrayBuffer());
     assert.deepEqual([...bytes.slice(0, 3)], [0xff, 0xd8, 0xff], `${name}.jpg is not a JPEG`);
     if (!layoutKept) {
+      checkEditors(name, await editors());
       console.log(`ok: ${name} loads; layout not checked: this renderer sizes every node to its own content`);
       continue;
     }
+    checkEditors(name, await editors());
     const nodes = await boxes();
     checkLayout(name, nodes);
     await page.evaluate(() => {  // the whole graph in view, below the menu bars
