@@ -163,6 +163,15 @@ function replaceStaleCanvas(node) {
   document.querySelector(`.drag-points-editor[data-removed-node="${CSS.escape(String(node.id))}"]`)?.replaceWith(element);
 }
 
+/** Record the graph's state as one step of the frontend's own undo. Its change tracker does so on a mouse-up
+ * or key-up anywhere, but a canvas gesture sends no mouse-up (its pointer-down is handled and the browser
+ * then sends no mouse events), so each canvas command, a paint stroke included, calls it: the graph's Ctrl+Z
+ * then takes back one command, not every stroke since the last click elsewhere. */
+function graphCheckpoint() {
+  const tracker = app.extensionManager?.workflow?.activeWorkflow?.changeTracker;
+  (tracker?.captureCanvasState ?? tracker?.checkState)?.call(tracker);
+}
+
 /** What a points document says beyond its image size (which the editor stamps on a document without one). */
 function pairsAndMask(text) {
   try {
@@ -193,6 +202,7 @@ class Binding {
         this.widget.value = text;
         this.widget.callback?.(text);
         this.node.setDirtyCanvas?.(true, true);
+        graphCheckpoint();
       },
       warpOptions: () => this.warpOptions(),
       settings: () => ({ mode: this.node.properties?.[MODE_PROPERTY], brush: this.node.properties?.[BRUSH_PROPERTY] }),

@@ -122,6 +122,7 @@ export class PointsEditor {
       "clear-points": () => this.change(() => this.state.clearPoints()),
       "clear-mask": () => this.change(() => this.state.clearMask()),
       "clear-all": () => this.change(() => this.state.clearAll()),
+      fit: () => this.fit(),
       preview: () => this._toggle("preview"),
       fill: () => this._toggle("fill"),
       json: () => {
@@ -558,13 +559,17 @@ export class PointsEditor {
     if ((e.ctrlKey || e.metaKey) && key === "z") this[e.shiftKey ? "redo" : "undo"]();
     else if ((e.ctrlKey || e.metaKey) && key === "y") this.redo();
     else if (key === "delete" || key === "backspace") this.change(() => this.state.deletePair(this.state.pairs.length - 1));
-    else if (key === "0") {
-      this.camera = null;
-      this._showReadout();
-      this.view.requestDraw();
-    } else return;
+    else if (key === "0") this.fit();
+    else return;
     e.preventDefault();
     e.stopPropagation();
+  }
+
+  /** Show the whole image again (after zooming the canvas). */
+  fit() {
+    this.camera = null;
+    this._showReadout();
+    this.view.requestDraw();
   }
 
   destroy() {

@@ -14,8 +14,9 @@ const TARGET_COLOUR = "#3e9bff";
 const WARNING_COLOUR = "#ffb224";
 const HELP =
   "Points: click the content to move, then where it goes; drag a marker to move it; right click a marker to " +
-  "delete its pair. Paint / Erase: brush the editable region. Wheel zooms, middle drag pans, 0 fits the image. " +
-  "Ctrl+Z undo, Ctrl+Y redo, Delete removes the last pair, Ctrl+V pastes points as JSON (JSON shows them as text).";
+  "delete its pair. Paint / Erase: brush the editable region. Wheel zooms, middle drag pans, 0 (or Fit) fits the image. " +
+  "With the pointer over the canvas: Ctrl+Z undo, Ctrl+Y redo, Delete removes the last pair, Ctrl+V pastes points as " +
+  "JSON (JSON shows them as text).";
 const ACTIVE = "#2a5d9f";
 const IDLE = "#333";
 const PASTE_WINDOW_MS = 1000; // how long after Ctrl+V (or Shift+Insert) a paste event counts as asked for
@@ -81,6 +82,7 @@ export class EditorView {
     this.brushReadout.className = "drag-brush-size";
     this.brushReadout.style.cssText = "min-width:38px;font-variant-numeric:tabular-nums";
     bar.append(this.brushSize, this.brushReadout);
+    tool("Fit", "Show the whole image (0)");
     tool("Undo", "Undo (Ctrl+Z)");
     tool("Redo", "Redo (Ctrl+Y)");
     tool("Clear points", "Remove every pair");
@@ -110,13 +112,28 @@ export class EditorView {
     };
     own("pointerdown", (e) => {
       this.keys.focus({ preventScroll: true });
+      this.hoverFocused = false; // a click keeps the keyboard after the pointer leaves
       this.canvas.setPointerCapture(e.pointerId);
       handlers.down(e, at(e));
     });
     own("pointermove", (e) => handlers.move(e, at(e)));
     own("pointerup", (e) => handlers.up(e));
     own("wheel", (e) => handlers.wheel(e, at(e)), { passive: false });
-    this.canvas.addEventListener("pointerleave", () => handlers.leave());
+    this.canvas.addEventListener("pointerleave", () => {
+      handlers.leave();
+      if (this.hoverFocused && document.activeElement === this.keys) this.keys.blur();
+      this.hoverFocused = false;
+    });
+    // The canvas's keys work while the pointer is over it, with no click (a click would edit): the pointer
+    // entering gives it the keyboard, unless someone is typing elsewhere; leaving gives it back.
+    this.canvas.addEventListener("pointerenter", () => {
+      const typing = document.activeElement?.matches?.("input, textarea, [contenteditable='true'], [contenteditable='']");
+      if (typing && document.activeElement !== this.keys) return;
+      if (document.activeElement !== this.keys) {
+        this.keys.focus({ preventScroll: true });
+        this.hoverFocused = true;
+      }
+    });
     // Right click deletes a pair here, so neither the browser's nor the node's context menu opens; a
     // middle click pans, so it neither pastes (X11) nor scrolls.
     for (const type of ["contextmenu", "auxclick"]) {

@@ -714,6 +714,53 @@ async function main() {
   await drawn();
   assert.equal(await page.evaluate(() => window.__dragEditorNode.dragEditor.camera), null, "0 fits the image again");
 
+  // The keyboard with no click (a click edits): the pointer over the canvas gives it the keys, and leaving
+  // gives them back; the Fit button does what 0 does.
+  const camera = () => page.evaluate(() => window.__dragEditorNode.dragEditor.camera);
+  const emptyGraph = await page.evaluate(() => {
+    const r = window.app.canvas.canvas.getBoundingClientRect();
+    return [r.right - 40, r.bottom - 40];
+  });
+  const elsewhere = async () => {  // the pointer and the focus on the graph, away from the canvas
+    await page.mouse.move(...emptyGraph);
+    await page.mouse.click(...emptyGraph);
+    await page.waitForTimeout(100);
+  };
+  await elsewhere();
+  await page.mouse.move(...(await at([120, 90])));
+  await page.mouse.wheel(0, -400);
+  await drawn();
+  assert.notEqual(await camera(), null);
+  await page.keyboard.press("0");
+  await drawn();
+  assert.equal(await camera(), null, "0 fits with the pointer over the canvas, no click needed");
+  await page.mouse.wheel(0, -400);
+  await drawn();
+  await page.click('.drag-points-editor button[data-action="fit"]');
+  await drawn();
+  assert.equal(await camera(), null, "the Fit button fits");
+  const pairsBefore = (await documentOf()).pairs;
+  await click([60, 60]);
+  await click([90, 70]);
+  await elsewhere();
+  await page.mouse.move(...(await at([120, 90])));
+  await page.keyboard.press("Control+z");
+  await drawn();
+  assert.deepEqual((await documentOf()).pairs, [...pairsBefore, { handle: [60, 60] }], "Ctrl+Z over the canvas undoes its last command");
+  // The graph's own undo, with the pointer and the focus elsewhere, takes back one canvas command at a time
+  // (each is a step of the graph's history), not everything since the last click on the graph.
+  await elsewhere();
+  const editorId = await page.evaluate(() => window.__dragEditorNode.id);
+  const graphUndo = async () => {
+    await page.keyboard.press("Control+z");
+    await page.waitForTimeout(500);
+    await page.evaluate((id) => { window.__dragEditorNode = window.app.graph.getNodeById(id); }, editorId); // undo may rebuild the node
+    return (await documentOf()).pairs;
+  };
+  assert.deepEqual(await graphUndo(), [...pairsBefore, { handle: [60, 60], target: [90, 70] }], "one graph undo: the canvas's undo taken back");
+  assert.deepEqual(await graphUndo(), [...pairsBefore, { handle: [60, 60] }], "the next: the target");
+  assert.deepEqual(await graphUndo(), pairsBefore, "the next: the handle");
+
   // At a low graph zoom the frontend draws nodes in low quality and hides DOM widgets unless they ask
   // otherwise: the canvas stays shown, as LoadImage's preview does.
   await page.evaluate(() => {
@@ -748,7 +795,7 @@ async function main() {
   assert.equal(await page.evaluate(() => window.__dragEditorNode.dragBinding), null);
 
   await imageThroughOtherNodes(imageName);
-  console.log(`ok: points, move, delete, paint, undo/redo, checks before a run, brush cursor and settings through a graph undo, save/reload, rescale notice and undo, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status}), readable marks, canvas zoom and pan, low graph zoom, an image through ImageScale fetched before placing points, one error on the editor without pairs`);
+  console.log(`ok: points, move, delete, paint, undo/redo, checks before a run, brush cursor and settings through a graph undo, save/reload, rescale notice and undo, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status}), readable marks, canvas zoom and pan, keys with no click, Fit, one graph undo step per canvas command, low graph zoom, an image through ImageScale fetched before placing points, one error on the editor without pairs`);
   assert.deepEqual(errors, [], errors.join("\n"));
 }
 
