@@ -144,6 +144,25 @@ function ancestors(node, slot) {
   return found;
 }
 
+/** Every node that uses `node`'s output `slot`, directly or further down. */
+function descendants(node, slot) {
+  const found = new Set();
+  const visit = (n, slots) => {
+    for (const output of slots) {
+      for (const id of output?.links ?? []) {
+        const link = linkOf(n.graph, id);
+        const down = link && n.graph.getNodeById(link.target_id);
+        if (down && !found.has(down)) {
+          found.add(down);
+          visit(down, down.outputs ?? []);
+        }
+      }
+    }
+  };
+  visit(node, [node.outputs?.[slot]]);
+  return found;
+}
+
 /** The nodes the node's output `slot` feeds, with the input slot each is fed on. */
 function downstream(node, slot) {
   const graph = node.graph;
@@ -212,8 +231,12 @@ class Binding {
         this.node.properties[BRUSH_PROPERTY] = brush;
       },
       fetchImage: () => this.fetchImage(),
+      useResult: (index) => this.useResult(index),
     });
     this.unwatchPoints = watchWidget(widget, () => this.editor.syncFromWidget());
+    this.results = [];
+    this.onResults = ({ detail }) => this.collectResults(detail);
+    api.addEventListener("executed", this.onResults);
   }
 
   /** The options of the FastDragWarp that the points feed (the first, if several): {warp, aggregation,
@@ -254,6 +277,7 @@ class Binding {
     }
     const file = [...FILE_NODES].some((type) => isType(origin, type)) && origin.widgets?.find((w) => w.name === "image");
     this.scale = scaled && upstream.mode !== BYPASSED ? upstream : null;
+    this.file = file && isType(origin, "LoadImage") ? file : null; // where "Use output" puts a result
     if (file) {
       // A file picked in the LoadImage is a new picture: the editor offers to clear the points kept for the old one.
       this.unwatch.push(watchWidget(file, () => this.showSource(file.value, true)));
@@ -289,7 +313,42 @@ class Binding {
     if (typeof file !== "string" || !file) return;
     const fresh = picked && this.shownFile !== undefined && file !== this.shownFile;
     this.shownFile = file;
-    this.editor.setImage(viewURL(file), { fresh, scale: this.scale && scaling(this.scale) }).catch((e) => this.editor.report(e.message));
+    const result = this.usedResult?.file === file ? this.usedResult.number : null;
+    this.usedResult = null;
+    this.editor.setImage(viewURL(file), { fresh, scale: this.scale && scaling(this.scale), result }).catch((e) => this.editor.report(e.message));
+  }
+
+  /** A node's images after a run: when the node depends on the points (a result of this edit) and the image
+   * comes from a LoadImage, they are offered as "Use output 1 … N". */
+  collectResults(detail) {
+    const images = detail?.output?.images;
+    const node = images?.length && this.node.graph?.getNodeById?.(Number(detail.display_node ?? detail.node));
+    if (!node || !this.file || !descendants(this.node, POINTS_OUTPUT).has(node)) return;
+    this.results = images;
+    this.editor.offerResults(images.length);
+  }
+
+  /** "Use output N" in one step: result `index` (from 0) uploaded to the input folder and picked in the
+   * LoadImage, so that it is the next source; the editor starts afresh on it (setImage's `result`). */
+  async useResult(index) {
+    const item = this.results[index];
+    if (!item || !this.file) return;
+    try {
+      const blob = await (await api.fetchApi(`/view?${new URLSearchParams({ filename: item.filename, subfolder: item.subfolder || "", type: item.type || "output" })}`)).blob();
+      const body = new FormData();
+      body.append("image", new File([blob], `drag_result_${index + 1}.png`, { type: blob.type || "image/png" }));
+      const response = await api.fetchApi("/upload/image", { method: "POST", body });
+      if (response.status !== 200) throw new Error(`the upload failed (HTTP ${response.status})`);
+      const { name, subfolder } = await response.json();
+      const value = subfolder ? `${subfolder}/${name}` : name;
+      const values = this.file.options?.values;
+      if (Array.isArray(values) && !values.includes(value)) values.push(value);
+      this.usedResult = { file: value, number: index + 1 };
+      this.file.value = value;
+      this.file.callback?.(value);
+    } catch (error) {
+      this.editor.report(`could not use output ${index + 1}: ${error.message}`);
+    }
   }
 
   /** Show no image until the upstream's is fetched or a run sends it; `why` starts the notice. */
@@ -337,6 +396,7 @@ class Binding {
 
   destroy() {
     this.request++;
+    api.removeEventListener("executed", this.onResults);
     for (const stop of this.unwatch) stop();
     this.unwatchPoints();
     this.editor.destroy();

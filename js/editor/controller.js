@@ -60,7 +60,7 @@ const sizeText = (width, height) => `${width}×${height}`;
  * one; mask: "editor" when its mask is this editor's MASK output, "none" without a mask, "other" when it
  * comes from another node), settings() -> {mode, brush} as kept in the node, keepSettings({mode, brush}),
  * fetchImage() (the "Fetch image" button of awaitImage's notice: get the image the node will receive and
- * setImage it)}.
+ * setImage it), useResult(index) (a "Use output" button: make result `index` the next source)}.
  */
 export class PointsEditor {
   constructor(binding) {
@@ -78,7 +78,8 @@ export class PointsEditor {
     this.camera = null; // the canvas's zoom and pan (geometry.js); null = the fitted image
     this.cameraSize = null; // the document size the camera was set for
     this.error = null; // a document or image that could not be read
-    this.kept = null; // {text, step, rescaled}: a new image kept the document (rescaled, or as it was); step: the undo snapshot it showed at
+    this.kept = null; // {text, step, rescaled, cleared}: a new image kept the document (rescaled, or as it was) or cleared it (a result used); step: the undo snapshot it showed at
+    this.results = 0; // how many results of the points' last run can become the next source ("Use output N")
     this.loads = { image: 0, mask: 0 }; // a newer load makes an older one's result stale
     this.version = 0; // of the document, for the preview cache
     this.maskVersion = 0; // of the shown mask, for the overlay, mask and circle caches
@@ -130,7 +131,8 @@ export class PointsEditor {
         this._showText();
       },
     };
-    actions[name]?.();
+    if (name.startsWith("use-result-")) this.binding.useResult(Number(name.slice("use-result-".length)));
+    else actions[name]?.();
   }
 
   _toggle(flag) {
@@ -290,8 +292,10 @@ export class PointsEditor {
   /** Show the image at `url` (the one the node receives). `fresh`: another picture than before (a new
    * file picked upstream), whose points and mask the user may want to start afresh. `scale` {key, size}:
    * the node receives the file scaled (by a Scale Image for Drag): size(width, height) gives the size it
-   * receives, and the file is shown resampled to it; key names the scaling, so that another one loads anew. */
-  async setImage(url, { fresh = false, scale = null } = {}) {
+   * receives, and the file is shown resampled to it; key names the scaling, so that another one loads anew.
+   * `result`: the picture is result N of the last run, now the source: start afresh on it, as the official
+   * demo does ("Use output"): points and mask cleared, one undo step, said in the notice. */
+  async setImage(url, { fresh = false, scale = null, result = null } = {}) {
     const shown = scale ? `${url}#${scale.key}` : url;
     if (this.image?.url === shown) return;
     const ticket = ++this.loads.image;
@@ -307,12 +311,26 @@ export class PointsEditor {
       this.state = new EditorState(w, h);
       for (const p of this.pendingPairs) this.state.pairs.push({ handle: p.handle, target: p.target || null });
       this._commit();
+    } else if (result) {
+      if (this.state.width !== w || this.state.height !== h) this.state.rescale(w, h);
+      this.state.clearAll();
+      this.results = 0;
+      this.baseMask = null;
+      this.kept = { text: `result ${result} is the new source: points and mask cleared`, step: this.state.undoStack.at(-1), cleared: true };
+      this._commit();
     } else if (this.state.width !== w || this.state.height !== h) {
       this._rescaleTo(w, h);
     } else if (fresh) {
       this._keptFor();
     }
     this._changed(true);
+  }
+
+  /** After a run: `count` results that the points led to (a downstream SaveImage's or PreviewImage's
+   * images), offered as "Use output 1 … N" (the binding makes one the next source). */
+  offerResults(count) {
+    this.results = count;
+    this.view.requestDraw();
   }
 
   /** Show no image, and so take no points, until the next setImage: the shown one is not (or no longer
@@ -378,9 +396,14 @@ export class PointsEditor {
     }
     if (this.kept && this.state.undoStack.at(-1) === this.kept.step) {
       const clear = { label: this.state.edits.some((v) => v) ? "Clear points and mask" : "Clear points", action: "clear-all" };
-      return { text: this.kept.text, buttons: this.kept.rescaled ? [{ label: "Undo", action: "undo" }, clear] : [clear] };
+      const undo = { label: "Undo", action: "undo" };
+      return { text: this.kept.text, buttons: this.kept.cleared ? [undo] : this.kept.rescaled ? [undo, clear] : [clear] };
     }
     this.kept = null;
+    if (this.results) {
+      const buttons = Array.from({ length: this.results }, (_, i) => ({ label: String(i + 1), action: `use-result-${i}` }));
+      return { text: "use output", buttons };
+    }
     return null;
   }
 

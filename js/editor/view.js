@@ -186,12 +186,19 @@ export class EditorView {
     this.notice.className = "drag-notice";
     this.notice.style.cssText = `display:none;color:${WARNING_COLOUR}`;
     this.noticeText = document.createElement("span");
-    this.noticeButtons = [button(this.notice, "Undo", ""), button(this.notice, "Clear points", "")];
-    for (const b of this.noticeButtons) b.style.marginLeft = "4px";
+    // As many as a notice has (Undo and Clear points; one per result to use), made when first needed.
+    this.noticeButtons = [];
+    this.noticeButton = () => {
+      const b = button(this.notice, "", "");
+      b.style.marginLeft = "4px";
+      return b;
+    };
     this.notice.prepend(this.noticeText);
     this.readout = document.createElement("span");
     this.readout.className = "drag-readout";
-    this.readout.style.cssText = "opacity:0.7;font-variant-numeric:tabular-nums";
+    // A fixed width: a readout that grew or shrank as the pointer moves would re-wrap the status beside it,
+    // and the canvas would jump under the pointer mid-gesture.
+    this.readout.style.cssText = "flex:none;min-width:20ch;text-align:right;opacity:0.7;font-variant-numeric:tabular-nums";
     line.append(this.status, this.notice, this.readout);
     root.append(bar, this.canvas, this.jsonView, line, this.keys);
     return root;
@@ -222,6 +229,7 @@ export class EditorView {
     if (!notice) return;
     this.noticeText.textContent = notice.text;
     const buttons = notice.buttons ?? (notice.label ? [{ label: notice.label, action: notice.action }] : []);
+    while (this.noticeButtons.length < buttons.length) this.noticeButtons.push(this.noticeButton());
     this.noticeButtons.forEach((b, i) => {
       b.style.display = buttons[i] ? "" : "none";
       b.textContent = buttons[i]?.label ?? "";

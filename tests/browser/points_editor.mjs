@@ -786,6 +786,34 @@ async function main() {
   assert.ok(smallRadius < bigRadius && smallRadius >= 6, `marks follow the node's size: ${bigRadius} -> ${smallRadius}`);
   await shot("5d_small_node");
 
+  // "Use output N" in one step: after a run, the images that depend on the points are offered by number; using
+  // one uploads it, picks it in the LoadImage and starts afresh on it, as the official demo does (points and
+  // mask cleared, one undo step, said in the notice).
+  await page.evaluate(() => {  // one pair in the middle, no painting: a run FastDragWarp accepts
+    const editor = window.__dragEditorNode.dragEditor;
+    editor.change(() => {
+      editor.state.clearAll();
+      editor.state.addPoint([128, 96]);
+      editor.state.addPoint([140, 100]);
+    });
+  });
+  const used = await run();
+  assert.equal(used.status.status_str, "success", JSON.stringify(used.status));
+  await page.waitForFunction(() => window.__dragEditorNode.dragEditor.results === 1, null, { timeout: 10000 });
+  await drawn();
+  assert.deepEqual((await statusOf()).notice, ["use output", "1"], "the holes image (it depends on the points) is offered; the mask's is not");
+  const pairsKept = (await documentOf()).pairs;
+  assert.ok(pairsKept.length > 0);
+  await page.click('.drag-points-editor .drag-notice button:text-is("1")');
+  await page.waitForFunction(() => /^result 1 is the new source/.test(window.__dragEditorNode.dragEditor.element.querySelector(".drag-notice").textContent), null, { timeout: 10000 });
+  const picked = await page.evaluate(() => window.app.graph._nodes.find((n) => n.type === "LoadImage").widgets.find((w) => w.name === "image").value);
+  assert.match(picked, /^drag_result_1.*\.png$/, "the result is the LoadImage's file now");
+  assert.deepEqual((await statusOf()).notice, ["result 1 is the new source: points and mask cleared", "Undo"]);
+  assert.deepEqual((await documentOf()).pairs, [], "a fresh start on the result");
+  await page.click('.drag-points-editor .drag-notice button:text-is("Undo")');
+  await drawn();
+  assert.deepEqual((await documentOf()).pairs, pairsKept, "Undo gives the points back");
+
   // Removing the node takes its editor down cleanly.
   await page.evaluate(() => {
     const node = window.__dragEditorNode;
@@ -795,7 +823,7 @@ async function main() {
   assert.equal(await page.evaluate(() => window.__dragEditorNode.dragBinding), null);
 
   await imageThroughOtherNodes(imageName);
-  console.log(`ok: points, move, delete, paint, undo/redo, checks before a run, brush cursor and settings through a graph undo, save/reload, rescale notice and undo, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status}), readable marks, canvas zoom and pan, keys with no click, Fit, one graph undo step per canvas command, low graph zoom, an image through ImageScale fetched before placing points, one error on the editor without pairs`);
+  console.log(`ok: points, move, delete, paint, undo/redo, checks before a run, brush cursor and settings through a graph undo, save/reload, rescale notice and undo, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status}), readable marks, canvas zoom and pan, keys with no click, Fit, one graph undo step per canvas command, low graph zoom, use output N, an image through ImageScale fetched before placing points, one error on the editor without pairs`);
   assert.deepEqual(errors, [], errors.join("\n"));
 }
 
