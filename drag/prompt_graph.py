@@ -13,9 +13,12 @@ from collections import deque
 Link = tuple[str, int]
 
 IMAGE_INPUTS = ("image", "images", "pixels")
-RESIZING_WORDS = ("scale", "resize", "crop", "upscale", "rescale")
+RESIZING_WORDS = ("scale", "resize", "crop")
 """A node whose class name holds one of these changes an image's size (ImageScale, ImageScaleBy,
-ImageScaleToTotalPixels, ImageCrop, DragImageScale, other packs' "Image Resize" nodes, ...)."""
+ImageScaleToTotalPixels, ImageUpscaleWithModel, ImageCrop, DragImageScale, other packs' "Image Resize"
+nodes, ...)."""
+POINTS_OUTPUT, MASK_OUTPUT = 1, 2
+"""The editor's outputs: image (0), points, mask."""
 ENCODERS = {"VAEEncode": "pixels", "VAEEncodeTiled": "pixels", "VAEEncodeForInpaint": "pixels",
             "InpaintModelConditioning": "pixels", "DragKSampler": "image"}
 """Nodes whose image input must be the image the points were placed on, with that input's name."""
@@ -73,7 +76,7 @@ def bypassed_resize(prompt: dict, editor_id: str) -> str | None:
         if resizer is not None:
             for node_id, node in prompt.items():
                 name = ENCODERS.get(node.get("class_type"))
-                if name and _link(node["inputs"].get(name)) == link and edit & _descendants(prompt, node_id):
+                if name and _link(node.get("inputs", {}).get(name)) == link and edit & _descendants(prompt, node_id):
                     encoder = _title(prompt, node_id)
                     return (
                         f"image: the points are placed on the image that comes through {_title(prompt, resizer)}, but "
@@ -95,9 +98,9 @@ def warps_fed_by(prompt: dict, editor_id: str) -> list[tuple[str, bool]]:
     found = []
     for node_id, node in prompt.items():
         inputs = node.get("inputs", {})
-        if node.get("class_type") != "FastDragWarp" or _link(inputs.get("points")) != (editor_id, 1):
+        if node.get("class_type") != "FastDragWarp" or _link(inputs.get("points")) != (editor_id, POINTS_OUTPUT):
             continue
         mask = _link(inputs.get("mask"))
-        if mask is None or mask == (editor_id, 2):
+        if mask is None or mask == (editor_id, MASK_OUTPUT):
             found.append((node_id, mask is not None))
     return found
