@@ -23,7 +23,7 @@ class DragImageScale(io.ComfyNode):
             description=(
                 "Scales a photo to the size its model works at, keeping the aspect ratio, as the official demos do: "
                 "LightningDrag at an area of 512² with sides in multiples of 64, FastDrag at a width of 512. Feed the "
-                "points editor from it, and every encoder from the editor's image output."
+                "points editor and every encoder from it."
             ),
             inputs=[
                 io.Image.Input("image", tooltip="The photo to edit, at any size."),
