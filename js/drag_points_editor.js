@@ -7,8 +7,9 @@
 // This file is the binding: it creates the editor (js/editor/controller.js, js/editor/view.js) for each
 // node, and follows what the node is connected to through widget callbacks and connection changes (the
 // upstream LoadImage's file, the downstream FastDragWarp's options), never by polling. The canvas shows
-// only the image the node receives: an upstream LoadImage's file at once; an image made by other nodes
-// after a run, or when "Fetch image" runs just the nodes it comes from. The pure parts (geometry,
+// only the image the node receives: an upstream LoadImage's file at once (through a Scale Image for Drag,
+// at the size it gives); an image made by other nodes after a run, or when "Fetch image" runs just the
+// nodes it comes from. After a run, the images that the points led to are offered as "use output N". The pure parts (geometry,
 // history, brush, preview) live in js/lib and are tested with `node --test js/tests`.
 
 import { app } from "../../scripts/app.js";
