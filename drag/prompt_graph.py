@@ -2,8 +2,8 @@
 
 ComfyUI hands a node the whole queued workflow in API format (``PROMPT``): node id → ``{"class_type": ...,
 "inputs": {name: value or [node id, output index]}}``; a list value is a link. Nothing here imports ComfyUI.
-The editor runs as soon as its image is ready (it is an output node, which ComfyUI runs first), so what it
-refuses costs no VAE encode and no inversion.
+The editor runs as soon as its image is ready (its execute is async, which ComfyUI runs first of the nodes
+ready together), so what it refuses costs no VAE encode and no inversion in the usual wiring.
 """
 
 from __future__ import annotations

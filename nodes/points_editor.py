@@ -26,9 +26,7 @@ class DragPointsEditor(io.ComfyNode):
             **search_aliases("points editor", "place points", "drag arrows", "paint mask"),
             display_name="Drag Points Editor",
             category=CATEGORY,
-            # An output node runs as soon as its image is ready, before the encoders: check_workflow's refusals
-            # then cost no model work. It needs the workflow for them.
-            is_output_node=True,
+            # check_workflow reads the queued workflow.
             hidden=[io.Hidden.prompt, io.Hidden.unique_id],
             description=(
                 "Handle → target pairs for drag editing, placed on the input image, and the region allowed to "
@@ -67,7 +65,11 @@ class DragPointsEditor(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, image: torch.Tensor, points: str, mask: torch.Tensor | None = None) -> io.NodeOutput:
+    async def execute(cls, image: torch.Tensor, points: str, mask: torch.Tensor | None = None) -> io.NodeOutput:
+        # Async only for ComfyUI's order: of the nodes ready to run it runs an async one first, so the editor
+        # runs as soon as its image is ready, ahead of encoders that are ready too, and check_workflow's
+        # refusals cost no model work. (An output node would run first as well, but then a prompt with an
+        # invalid node elsewhere would still be queued to run the editor alone.)
         drag_points, edit_mask = editor_outputs(image, points, mask)
         if cls.hidden.prompt and cls.hidden.unique_id in cls.hidden.prompt:
             check_workflow(cls.hidden.prompt, cls.hidden.unique_id, drag_points, edit_mask)

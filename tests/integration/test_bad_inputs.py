@@ -199,11 +199,6 @@ def test_a_scale_in_front_of_the_editor_alone_is_refused_before_the_encode(comfy
                                                            "width": 64, "height": 48, "crop": "disabled"}}
     editor.update(image=["31", 0], points=json.dumps({"pairs": [{"handle": [20, 20], "target": [30, 22]}]}))
     editor.pop("mask")
-    # The editor's outputs listed first among each node's inputs: ComfyUI then reaches the encode before the
-    # editor (its order for nodes ready together), unless the editor is an output node, which it runs first.
-    for node in prompt.values():
-        first = {k: v for k, v in node["inputs"].items() if isinstance(v, list) and v[0] == node_of(prompt, "DragPointsEditor")}
-        node["inputs"] = {**first, **node["inputs"]}
     message = _refused_at_the_editor(comfy, prompt)
     assert message.startswith("image: the points are placed on the image that comes through ImageScale (node 31), but VAEEncode (node 4) "
                               "takes its pixels from before it (DragImageScale (node 30))"), message
