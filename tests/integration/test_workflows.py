@@ -50,11 +50,12 @@ def test_warp_preview_workflow_runs(comfy, tiny_checkpoint):
 
 
 @pytest.mark.parametrize("name, size", [("FastDrag - SD1.5 and SD2.x.json", (512, 384)),
-                                        ("LightningDrag - 4 candidates, DDIM 25 steps.json", (576, 448))])
+                                        ("LightningDrag - 4 candidates, DDIM 25 steps.json", (576, 448)),
+                                        ("LightningDrag - sequential drag.json", (576, 448))])
 def test_example_workflow_runs_as_shipped_on_a_large_photo(comfy, architecture, name, size):
-    """A 2400×1800 photo through the workflow as it ships (its scale, its demo pair, no mask; for the CPU,
+    """A 2400×1800 photo through the workflow as it ships (its scale, its demo pairs, no mask; for the CPU,
     LightningDrag runs 2 steps and 1 candidate): scaled once to the working size its demo uses, edited, saved
-    at that size."""
+    at that size; the sequential workflow's second pair lies on step 1's result as shipped."""
     y, x = np.mgrid[0:1800, 0:2400]
     photo = np.stack([x % 256, y % 256, (x + y) % 256], axis=-1).astype(np.uint8)  # compresses; any content will do
     Image.fromarray(photo).save(comfy.dirs["input"] / "large_photo.png")
@@ -63,6 +64,6 @@ def test_example_workflow_runs_as_shipped_on_a_large_photo(comfy, architecture, 
         if node["class_type"] == "DragKSampler":
             node["inputs"]["candidates"] = 1
     outputs = comfy.run(prompt)["outputs"]
-    saved = [n for n, node in prompt.items() if node["class_type"] == "SaveImage"]
-    images = [Image.open(io.BytesIO(comfy.fetch(image))) for image in outputs[saved[0]]["images"]]
-    assert images and all(image.size == size for image in images), [image.size for image in images]
+    for saved in (n for n, node in prompt.items() if node["class_type"] == "SaveImage"):  # both steps of the sequential one
+        images = [Image.open(io.BytesIO(comfy.fetch(image))) for image in outputs[saved]["images"]]
+        assert images and all(image.size == size for image in images), (saved, [image.size for image in images])
