@@ -4,10 +4,10 @@
 // the widget and the node's properties.
 
 import { fitCamera, hitTest, insideImage, panBy, toImage, zoomAt } from "../lib/geometry.js";
-import { checkPoints } from "../lib/checks.js";
+import { OUTSIDE_CIRCLE, checkPoints } from "../lib/checks.js";
 import { ERASED, PAINTED, composite, hasEdits } from "../lib/mask.js";
 import { EditorState, documentText } from "../lib/state.js";
-import { latentCircle, warpPreview } from "../lib/warp_preview.js";
+import { circleInImage, latentCircle, warpPreview } from "../lib/warp_preview.js";
 import { BRUSH_SIZES, EditorView } from "./view.js";
 
 const MODES = ["points", "paint", "erase"];
@@ -440,7 +440,8 @@ export class PointsEditor {
     const warp = this.binding.warpOptions();
     const mismatch = this._mismatch();
     const pairs = this.state.storedPairs(); // as the node gets them
-    const check = checkPoints(pairs, this.state.width, this.state.height, { region: mask, circle: this._circle(warp, mask) });
+    const circle = this._circle(warp, mask);
+    const check = checkPoints(pairs, this.state.width, this.state.height, { region: mask, circle });
     const image = this.preview && !mismatch ? this._previewImage(pairs, mask, warp) : this.image.img;
     const parts = [this.error, check.line, this.preview ? (mismatch ? "preview off: the image has another size" : this.previewInfo) : null];
     const text = [parts.filter(Boolean).join(" · "), ...check.details].join("\n"); // every warning in full, one a line
@@ -455,6 +456,8 @@ export class PointsEditor {
       overlay: mask ? { key: this.maskVersion, mask } : null,
       pairs: this.state.pairs,
       warned: new Set(check.warnings.map((w) => w.pair)),
+      // FastDragWarp's circle, shown while a handle lies outside it: where the handle must go.
+      circle: check.warnings.some((w) => w.reason === OUTSIDE_CIRCLE) ? circleInImage(circle, this.state.width, this.state.height) : null,
       brush: this.mode !== "points" && this.hover && this.drag?.kind !== "pan" ? { at: this.hover, radius: (this.brush / 2) * view.scale } : null,
     };
   }

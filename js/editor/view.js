@@ -279,6 +279,18 @@ export class EditorView {
     return w / this.size[0];
   }
 
+  /** FastDragWarp's circle ({x, y, rx, ry}, image pixels) as a warning-coloured outline. */
+  _drawCircle(ctx, view, { x, y, rx, ry }) {
+    ctx.save();
+    ctx.strokeStyle = WARNING_COLOUR;
+    ctx.globalAlpha = 0.9;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.ellipse(...toCanvas(view, [x, y]), rx * view.scale, ry * view.scale, 0, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.restore();
+  }
+
   _overlayFor({ key, mask }, width, height) {
     if (this.overlay?.key !== key) {
       const canvas = this.overlay?.canvas.width === width && this.overlay.canvas.height === height ? this.overlay.canvas : document.createElement("canvas");
@@ -315,6 +327,7 @@ export class EditorView {
     if (scene.overlay) ctx.drawImage(this._overlayFor(scene.overlay, scene.width, scene.height), x0, y0, ...size); // darkens what may not change
     ctx.imageSmoothingEnabled = true;
     const r = this.markRadius(scene.width, scene.height);
+    if (scene.circle) this._drawCircle(ctx, view, scene.circle);
     scene.pairs.forEach((pair, i) => this._drawPair(ctx, view, pair, i + 1, r, scene.warned.has(i)));
     if (scene.brush) this._drawBrush(ctx, scene.brush);
   }

@@ -5,7 +5,7 @@
 
 import { handlesOutside, pointToLatent } from "./warp_preview.js";
 
-const OUTSIDE_CIRCLE = "its handle is outside FastDragWarp's circle around the mask: extend the mask, or FastDragWarp refuses it";
+export const OUTSIDE_CIRCLE = "its handle is outside FastDragWarp's circle around the mask: extend the mask, or FastDragWarp refuses it";
 const OUTSIDE_REGION = "its handle is outside the painted region (in the darkened part), so its content will not move";
 // The same reasons said of several pairs at once.
 const PLURAL = {

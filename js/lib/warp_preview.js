@@ -148,6 +148,14 @@ export function latentCircle(mask, width, height) {
   return maskCircle(maskToLatent(mask, width, height), lh, lw);
 }
 
+/** FastDragWarp's circle ({cy, cx, r} on the latent grid of a width x height image) in image pixels: the
+ * ellipse {x, y, rx, ry} of the image points whose latent position (pointToLatent's mapping, before its
+ * rounding) lies inside it. */
+export function circleInImage({ cy, cx, r }, width, height) {
+  const [sx, sy] = [(4 * width) / Math.floor(0.5 * width), (4 * height) / Math.floor(0.5 * height)];
+  return { x: cx * sx, y: cy * sy, rx: r * sx, ry: r * sy };
+}
+
 /** The handles' (latent (y, x)) offsets from the circle's centre and their distances to it, in float32
  * as the node computes them: {oay, oax, distance}. */
 function handleOffsets(circle, handles) {

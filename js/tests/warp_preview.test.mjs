@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { bnniPlan, drawRelocation, maskCircle, maskToLatent, pointsToLatent, relocationMap, sourceMap, warpPreview } from "../lib/warp_preview.js";
+import { bnniPlan, circleInImage, drawRelocation, handlesOutside, maskCircle, maskToLatent, pointToLatent, pointsToLatent, relocationMap, sourceMap, warpPreview } from "../lib/warp_preview.js";
 
 // Written by the node's Python code: tests/make_warp_preview_fixtures.py. Its maps are exact except for
 // the few "borderline" latent pixels whose destination lies within a few ulps of a rounding boundary,
@@ -100,4 +100,19 @@ test("what the node refuses is reported, not drawn", () => {
   assert.deepEqual(drawRelocation(pixels, 64, 64, Int32Array.from({ length: 64 }, (_, i) => i), 8, 8), pixels);
   const unfinished = warpPreview(pixels, 64, 64, [{ handle: [10, 10], target: null }], null);
   assert.equal(unfinished.pixels, pixels);
+});
+
+test("the circle drawn in image pixels bounds the handles FastDragWarp accepts", () => {
+  const [width, height] = [200, 120]; // latent 25 x 15 through the half-resolution grid (100 / 4, 60 / 4)
+  const circle = { cy: 6, cx: 9, r: 5 };
+  const { x, y, rx, ry } = circleInImage(circle, width, height);
+  assert.deepEqual([x, y, rx, ry], [72, 48, 40, 40]);
+  for (let py = 0; py < height; py += 3) {
+    for (let px = 0; px < width; px += 3) {
+      const inEllipse = ((px - x) / rx) ** 2 + ((py - y) / ry) ** 2;
+      if (Math.abs(inEllipse - 1) < 0.1) continue; // the node rounds to its quarter-pixel grid near the edge
+      const refused = handlesOutside(circle, [pointToLatent([px, py], width, height)]).length > 0;
+      assert.equal(refused, inEllipse > 1, `[${px}, ${py}]`);
+    }
+  }
 });

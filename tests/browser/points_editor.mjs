@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 import { pairMarks } from "../../js/lib/marks.js";
-import { handlesOutside, latentCircle, pointToLatent } from "../../js/lib/warp_preview.js";
+import { circleInImage, handlesOutside, latentCircle, pointToLatent } from "../../js/lib/warp_preview.js";
 import { openComfy } from "./comfy_page.mjs";
 
 const [url, imageName, artifacts, renderer = "litegraph"] = process.argv.slice(2);
@@ -446,9 +446,22 @@ async function main() {
   const warned = async (point) => like(await pixel((await onCanvas(point)).point), WARNING);
   assert.ok(await warned(inCircle), "a handle outside the region is drawn in the warning colour");
   assert.ok(like(await pixel((await onCanvas([80, 90])).point), HANDLE), "a good handle keeps its colour");
+  // FastDragWarp's circle is drawn while a handle lies outside it: at its top and its left, say.
+  const warpCircle = circleInImage(circle, 256, 192);
+  const onRing = [[warpCircle.x, warpCircle.y - warpCircle.ry], [warpCircle.x - warpCircle.rx, warpCircle.y]].filter(([x, y]) => x >= 0 && y >= 0);
+  const ringShown = async () => {
+    for (const point of onRing) {
+      const [x, y] = (await onCanvas(point)).point;
+      const near = await Promise.all([[0, 0], [0, -1], [0, 1], [-1, 0], [1, 0]].map(([dx, dy]) => pixel([x + dx, y + dy])));
+      if (!near.some((colour) => like(colour, WARNING, 50))) return false;
+    }
+    return onRing.length > 0;
+  };
+  assert.ok(!(await ringShown()), "no circle while every handle is inside it");
   await click([150, 172]);
   await click(beyond);
   await drawn();
+  assert.ok(await ringShown(), "the circle shows once a handle is outside it");
   assert.equal((await statusOf()).line, [
     "missing the target for pair 3: click where it goes",
     "pair 3: its handle is outside FastDragWarp's circle around the mask: extend the mask, or FastDragWarp refuses it",
