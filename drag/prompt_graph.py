@@ -43,14 +43,19 @@ def _image_source(node: dict) -> Link | None:
     return None
 
 
-def _descendants(prompt: dict, start: str) -> set[str]:
-    """Every node that uses an output of ``start``, directly or further down."""
+def _users(prompt: dict) -> dict[str, list[str]]:
+    """Node id → the ids of the nodes that take one of its outputs."""
     users: dict[str, list[str]] = {}
     for node_id, node in prompt.items():
         for value in node.get("inputs", {}).values():
             link = _link(value)
             if link is not None:
                 users.setdefault(link[0], []).append(node_id)
+    return users
+
+
+def _descendants(users: dict[str, list[str]], start: str) -> set[str]:
+    """Every node that uses an output of ``start``, directly or further down (``users``: :func:`_users`)."""
     seen, queue = set(), deque([start])
     while queue:
         for user in users.get(queue.popleft(), ()):
@@ -69,14 +74,15 @@ def bypassed_resize(prompt: dict, editor_id: str) -> str | None:
     (:data:`ENCODERS`) that takes one of those images and whose results meet the editor's somewhere
     downstream is the problem (an unrelated encode of the same photo elsewhere is left alone)."""
     editor_source = _image_source(prompt[editor_id])
-    edit = _descendants(prompt, editor_id)
+    users = _users(prompt)
+    edit = _descendants(users, editor_id)
     resizer, link, seen = None, editor_source, set()
     while link is not None and link[0] in prompt and link not in seen:
         seen.add(link)
         if resizer is not None:
             for node_id, node in prompt.items():
                 name = ENCODERS.get(node.get("class_type"))
-                if name and _link(node.get("inputs", {}).get(name)) == link and edit & _descendants(prompt, node_id):
+                if name and _link(node.get("inputs", {}).get(name)) == link and edit & _descendants(users, node_id):
                     encoder = _title(prompt, node_id)
                     return (
                         f"image: the points are placed on the image that comes through {_title(prompt, resizer)}, but "

@@ -128,39 +128,25 @@ function linkOf(graph, id) {
   return id == null ? undefined : graph?.links?.[id] ?? graph?.links?.get?.(id);
 }
 
-/** Every node that `node` depends on through its input `slot`'s link, directly or further up. */
-function ancestors(node, slot) {
-  const found = new Set();
-  const visit = (n, slots) => {
-    for (const input of slots) {
-      const link = linkOf(n.graph, input?.link);
-      const up = link && n.graph.getNodeById(link.origin_id);
-      if (up && !found.has(up)) {
-        found.add(up);
-        visit(up, up.inputs ?? []);
-      }
-    }
-  };
-  visit(node, [node.inputs?.[slot]]);
-  return found;
+/** The neighbours of `n` one link away: up (the nodes its inputs come from) or down (the nodes its
+ * outputs feed), through the sockets `sockets` (default: all of them). */
+function linked(n, up, sockets = up ? n.inputs : n.outputs) {
+  const ids = (sockets ?? []).flatMap((socket) => (up ? [socket?.link] : socket?.links ?? []));
+  return ids.map((id) => linkOf(n.graph, id)).filter(Boolean).map((link) => n.graph.getNodeById(up ? link.origin_id : link.target_id)).filter(Boolean);
 }
 
-/** Every node that uses `node`'s output `slot`, directly or further down. */
-function descendants(node, slot) {
+/** Every node reached from `node`'s input `slot` going up (what it depends on), or from its output `slot`
+ * going down (what uses it), directly or further. */
+function reachable(node, slot, up) {
   const found = new Set();
-  const visit = (n, slots) => {
-    for (const output of slots) {
-      for (const id of output?.links ?? []) {
-        const link = linkOf(n.graph, id);
-        const down = link && n.graph.getNodeById(link.target_id);
-        if (down && !found.has(down)) {
-          found.add(down);
-          visit(down, down.outputs ?? []);
-        }
-      }
+  const visit = (nodes) => {
+    for (const next of nodes) {
+      if (found.has(next)) continue;
+      found.add(next);
+      visit(linked(next, up));
     }
   };
-  visit(node, [node.outputs?.[slot]]);
+  visit(linked(node, up, [(up ? node.inputs : node.outputs)?.[slot]]));
   return found;
 }
 
@@ -289,7 +275,7 @@ class Binding {
       // A widget changed upstream (another file, another size): the image shown is no longer the node's. Only
       // a new value counts: the frontend also calls widgets' callbacks while it loads a workflow, and an
       // editor upstream (a sequential edit) stamps a document that has no image size yet with its image's.
-      for (const node of ancestors(this.node, IMAGE_INPUT)) {
+      for (const node of reachable(this.node, IMAGE_INPUT, true)) {
         for (const widget of node.widgets ?? []) {
           const meaning = isType(node, NODE) && widget.name === "points" ? pairsAndMask : JSON.stringify;
           let last = meaning(widget.value);
@@ -324,7 +310,7 @@ class Binding {
   collectResults(detail) {
     const images = detail?.output?.images;
     const node = images?.length && this.node.graph?.getNodeById?.(Number(detail.display_node ?? detail.node));
-    if (!node || !this.file || !descendants(this.node, POINTS_OUTPUT).has(node)) return;
+    if (!node || !this.file || !reachable(this.node, POINTS_OUTPUT, false).has(node)) return;
     this.results = images;
     this.editor.offerResults(images.length);
   }
