@@ -13,8 +13,8 @@ from drag_editing_pack_under_test.drag.points import DragPoints
 from drag_editing_pack_under_test.drag.prompt_graph import bypassed_resize, warps_fed_by
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows" / "api"
-FASTDRAG = "FastDrag - SD1.5 and SD2.x.json"
-LIGHTNING = "LightningDrag - 4 candidates, DDIM 25 steps.json"
+FASTDRAG = "Drag - FastDrag SD1.5, SD2.json"
+LIGHTNING = "Drag - LightningDrag DDIM.json"
 
 
 def _workflow(name: str) -> dict:

@@ -3,10 +3,10 @@
 // the warp preview and the checks of the points, and hands the document to the node binding, which owns
 // the widget and the node's properties.
 
-import { fitCamera, hitTest, insideImage, panBy, toImage, zoomAt } from "../lib/geometry.js";
+import { clampToImage, fitCamera, hitTest, insideImage, panBy, toCanvas, toImage, zoomAt } from "../lib/geometry.js";
 import { OUTSIDE_CIRCLE, checkPoints } from "../lib/checks.js";
 import { ERASED, PAINTED, composite, hasEdits } from "../lib/mask.js";
-import { EditorState, documentText } from "../lib/state.js";
+import { EditorState, documentText, storedPoint } from "../lib/state.js";
 import { circleInImage, latentCircle, warpPreview } from "../lib/warp_preview.js";
 import { BRUSH_SIZES, EditorView } from "./view.js";
 
@@ -414,12 +414,9 @@ export class PointsEditor {
     return this.view.placement(this.state.width, this.state.height, this.camera);
   }
 
-  /** The page (client) point of image point [x, y], e.g. to aim a pointer at a pixel. */
+  /** The page (client) point where image point [x, y] shows, e.g. to aim a pointer at a pixel. */
   clientPoint(point) {
-    const rect = this.canvas.getBoundingClientRect();
-    const zoom = rect.width / (this.canvas.clientWidth || rect.width || 1);
-    const view = this.placement();
-    return [rect.left + (point[0] * view.scale + view.offsetX) * zoom, rect.top + (point[1] * view.scale + view.offsetY) * zoom];
+    return this.view.toClient(toCanvas(this.placement(), point));
   }
 
   /** While no image shows: what the document holds, so that points kept for an image still to come do not
@@ -485,7 +482,9 @@ export class PointsEditor {
   _showReadout() {
     const view = this.state && this.placement();
     const point = this.hover && view ? toImage(view, this.hover) : null;
-    const parts = [point && insideImage(view, point) ? `x ${Math.floor(point[0])}, y ${Math.floor(point[1])}` : "", this.camera ? `${Math.round(this.camera.zoom * 100)}%` : ""];
+    // The pixel of the point a click here stores (rounded to the document's 0.01 px), not of the exact pointer.
+    const stored = point && insideImage(view, point) ? storedPoint(clampToImage(view, point)) : null;
+    const parts = [stored ? `x ${Math.floor(stored[0])}, y ${Math.floor(stored[1])}` : "", this.camera ? `${Math.round(this.camera.zoom * 100)}%` : ""];
     this.view.readout.textContent = parts.filter(Boolean).join(" · ");
   }
 

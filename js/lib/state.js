@@ -179,8 +179,7 @@ export class EditorState {
   /** The pairs as the document stores them (and the node gets them): coordinates rounded to 0.01 pixel,
    * [{handle: [x, y], target: [x, y] | null}]. */
   storedPairs() {
-    const round = (p) => [Math.round(p[0] * 100) / 100, Math.round(p[1] * 100) / 100];
-    return this.pairs.map((p) => ({ handle: round(p.handle), target: p.target ? round(p.target) : null }));
+    return this.pairs.map((p) => ({ handle: storedPoint(p.handle), target: p.target ? storedPoint(p.target) : null }));
   }
 
   toJSON() {
@@ -210,6 +209,11 @@ export class EditorState {
     if (doc.mask) state.edits = decodeRuns(doc.mask.runs, width * height);
     return state;
   }
+}
+
+/** Image point [x, y] as the document stores it: each coordinate rounded to 0.01 pixel. */
+export function storedPoint([x, y]) {
+  return [Math.round(x * 100) / 100, Math.round(y * 100) / 100];
 }
 
 /** A points document as text for people: the size, then one pair per line, the mask runs on one line. */

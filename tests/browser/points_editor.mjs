@@ -76,6 +76,54 @@ const statusOf = () => page.evaluate(() => {
   };
 });
 
+/** Where the browser shows rows of the editor's canvas: paints three one-pixel red rows into the backing
+ * store (the editor's drawing held meanwhile), finds each in a screenshot (its centre, from the red in one
+ * column) and returns [{row, shownAt, mappedTo}]: the client y of the row's centre as shown, and as the
+ * editor maps it (view.toClient, the inverse of the pointer's mapping). */
+async function rowsShown() {
+  const rows = await page.evaluate(() => {
+    const { view, canvas } = window.__dragEditorNode.dragEditor;
+    view.draw = () => {};
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = "#ff0000";
+    const rows = [2, Math.round(canvas.height / 2), canvas.height - 3];
+    for (const row of rows) ctx.fillRect(0, row, canvas.width, 1);
+    const rect = canvas.getBoundingClientRect();
+    const [, h] = view.size;
+    return { x: Math.floor(rect.left + rect.width / 2), top: Math.floor(rect.top) - 4, bottom: Math.ceil(rect.bottom) + 4,
+      rows: rows.map((row) => ({ row, mappedTo: view.toClient([0, ((row + 0.5) * h) / canvas.height])[1] })) };
+  });
+  await drawn();
+  const png = await page.screenshot({ clip: { x: rows.x, y: rows.top, width: 1, height: rows.bottom - rows.top } });
+  const redness = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement("canvas");
+    [c.width, c.height] = [img.width, img.height];
+    const ctx = c.getContext("2d");
+    ctx.drawImage(img, 0, 0);
+    const { data } = ctx.getImageData(0, 0, 1, img.height);
+    return Array.from({ length: img.height }, (_, y) => Math.max(0, data[4 * y] - data[4 * y + 1]));
+  }, png.toString("base64"));
+  await page.evaluate(() => {
+    const editor = window.__dragEditorNode.dragEditor;
+    delete editor.view.draw; // the prototype's again
+    editor.view.requestDraw();
+  });
+  // Each red row is the run of reddened screen rows nearest where it is mapped; its centre weighs them.
+  return rows.rows.map(({ row, mappedTo }) => {
+    let [weight, sum] = [0, 0];
+    redness.forEach((r, y) => {
+      const centre = rows.top + y + 0.5;
+      if (r > 20 && Math.abs(centre - mappedTo) < 3) [weight, sum] = [weight + r, sum + r * centre];
+    });
+    return { row, mappedTo, shownAt: weight ? sum / weight : NaN };
+  });
+}
+
 /** Wait for the next two frames, so that what was asked to be drawn has been drawn. */
 const drawn = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
 
@@ -194,6 +242,30 @@ async function imageThroughOtherNodes(name) {
   await drawn();
   const notice = [`The image comes from ${scaleTitle}; fetch it to place points`, "Fetch image"];
   assert.deepEqual((await statusOf()).notice, notice, "the canvas names the node the image comes from");
+  // On a narrow node the canvas's message wraps (its second line drawn) and nothing reaches its right edge.
+  await page.evaluate(() => {
+    window.__dragEditorNode.setSize([300, 560]);
+    window.app.graph.setDirtyCanvas(true, true);
+  });
+  await page.waitForFunction(() => window.__dragEditorNode.dragEditor.canvas.clientWidth < 300, null, { timeout: 10000 });
+  await page.waitForTimeout(300);
+  await drawn();
+  const message = await page.evaluate(() => {
+    const canvas = window.__dragEditorNode.dragEditor.canvas;
+    const ratio = canvas.width / canvas.clientWidth;
+    const inked = (x0, y0, x1, y1) => {
+      const { data } = canvas.getContext("2d").getImageData(x0 * ratio, y0 * ratio, (x1 - x0) * ratio, (y1 - y0) * ratio);
+      return data.some((v, i) => i % 4 === 3 && v > 0);
+    };
+    const w = canvas.clientWidth;
+    return { width: w, secondLine: inked(0, 26, w, 40), rightEdge: inked(w - 6, 0, w, 80) };
+  });
+  assert.ok(message.secondLine && !message.rightEdge, `the message wraps inside the canvas: ${JSON.stringify(message)}`);
+  await page.evaluate(() => {
+    window.__dragEditorNode.setSize([520, 620]);
+    window.app.graph.setDirtyCanvas(true, true);
+  });
+  await page.waitForTimeout(300);
   assert.equal(await page.evaluate(() => window.__dragEditorNode.dragEditor.image), null, "no LoadImage file is shown");
   const centre = await page.evaluate(() => {
     const r = window.__dragEditorNode.dragEditor.canvas.getBoundingClientRect();
@@ -723,6 +795,13 @@ async function main() {
   const placed = (await documentOf()).pairs.at(-1).handle;
   assert.ok(close(placed[0], 108.25, 0.2) && close(placed[1], 86.75, 0.2), `a click when zoomed in lands on the pixel shown: ${placed}`);
   await page.keyboard.press("Control+z");
+  // The readout names the pixel of the point that a click there stores (rounded to 0.01 px): just left of
+  // pixel 100's edge, both say 100.
+  await page.mouse.move(...(await at([99.998, 80.5])));
+  assert.equal((await statusOf()).readout, "x 100, y 80 · 332%", "the readout names the stored point's pixel");
+  await click([99.998, 80.5]);
+  assert.deepEqual((await documentOf()).pairs.at(-1).handle, [100, 80.5], "the click stored the point the readout named");
+  await page.keyboard.press("Control+z");
   await page.keyboard.press("0");
   await drawn();
   assert.equal(await page.evaluate(() => window.__dragEditorNode.dragEditor.camera), null, "0 fits the image again");
@@ -764,10 +843,21 @@ async function main() {
   // (each is a step of the graph's history), not everything since the last click on the graph.
   await elsewhere();
   const editorId = await page.evaluate(() => window.__dragEditorNode.id);
+  // Undo reloads the graph asynchronously (slowly on a loaded machine); a second Ctrl+Z during that starts a
+  // second reload that may finish first: wait for the points to change (10 s at most) before the next key, as
+  // a person sees the change before pressing again. The node keeps the size the undo restored: content that
+  // regrew it would be recorded as a step of its own, which the next Ctrl+Z would take back instead.
   const graphUndo = async () => {
+    const before = JSON.stringify((await documentOf()).pairs);
     await page.keyboard.press("Control+z");
-    await page.waitForTimeout(500);
-    await page.evaluate((id) => { window.__dragEditorNode = window.app.graph.getNodeById(id); }, editorId); // undo may rebuild the node
+    await page.waitForFunction(([id, before]) => {
+      window.__dragEditorNode = window.app.graph.getNodeById(id); // undo may rebuild the node
+      const points = window.__dragEditorNode?.widgets?.find((w) => w.name === "points")?.value;
+      return points && JSON.stringify(JSON.parse(points).pairs) !== before;
+    }, [editorId, before], { timeout: 10000, polling: 50 }).catch(() => {});
+    const restored = await page.evaluate(() => [...window.__dragEditorNode.size]);
+    await page.waitForTimeout(700);
+    assert.deepEqual(await page.evaluate(() => [...window.__dragEditorNode.size]), restored, "the node keeps the size the graph's undo restored");
     return (await documentOf()).pairs;
   };
   assert.deepEqual(await graphUndo(), [...pairsBefore, { handle: [60, 60], target: [90, 70] }], "one graph undo: the canvas's undo taken back");
@@ -784,6 +874,43 @@ async function main() {
   const lowZoom = await shownWidgets();
   assert.ok(lowZoom.canvas, "the canvas is shown at graph zoom 0.4");
   await page.screenshot({ path: join(artifacts, "5c_low_graph_zoom.png") });
+  // At graph zoom 0.6, with the canvas's box starting mid-pixel on screen: the drawing spans the backing store
+  // on each axis, each row of the canvas shows where the editor maps the pointer (a screenshot finds it), and
+  // a click lands on the image point the editor maps the pointer to.
+  await page.evaluate(() => {
+    const ds = window.app.canvas.ds;
+    ds.scale = 0.6;
+    window.app.canvas.setDirty(true, true);
+  });
+  await page.waitForTimeout(400);
+  await page.evaluate(() => {
+    const ds = window.app.canvas.ds;
+    const top = window.__dragEditorNode.dragEditor.canvas.getBoundingClientRect().top;
+    ds.offset[1] += (0.45 - (top - Math.floor(top))) / ds.scale;
+    window.app.canvas.setDirty(true, true);
+  });
+  await page.waitForTimeout(400);
+  await page.evaluate(() => window.__dragEditorNode.dragEditor.view.requestDraw()); // its backing store at this zoom
+  await drawn();
+  const transform = await page.evaluate(() => {
+    const canvas = window.__dragEditorNode.dragEditor.canvas;
+    const t = canvas.getContext("2d").getTransform();
+    return [t.a, t.d, canvas.width / canvas.clientWidth, canvas.height / canvas.clientHeight];
+  });
+  assert.ok(close(transform[0], transform[2], 1e-6) && close(transform[1], transform[3], 1e-6), `the drawing spans the backing store on each axis: ${transform}`);
+  // The compositor may show the canvas up to half a pixel from its box (pixel snapping, not visible to the
+  // page), so the rows may all be off by as much; the stretch between them must match.
+  const [top, middle, bottom] = await rowsShown();
+  for (const { row, shownAt, mappedTo } of [top, middle, bottom]) {
+    assert.ok(Math.abs(shownAt - mappedTo) < 0.55, `canvas row ${row} shows at client y ${shownAt}, the pointer is mapped to it at ${mappedTo}`);
+  }
+  const spread = [bottom.shownAt - top.shownAt, bottom.mappedTo - top.mappedTo, middle.shownAt - top.shownAt, middle.mappedTo - top.mappedTo];
+  assert.ok(Math.abs(spread[0] - spread[1]) < 0.1 && Math.abs(spread[2] - spread[3]) < 0.1, `rows ${top.row}-${middle.row}-${bottom.row} lie as far apart as mapped: ${spread}`);
+  const corner = await page.evaluate(() => [0.93, 0.97].map((f, i) => Math.round(f * [window.__dragEditorNode.dragEditor.state.width, window.__dragEditorNode.dragEditor.state.height][i]) + 0.5));
+  await click(corner);
+  const landed = (await documentOf()).pairs.at(-1).handle;
+  assert.ok(close(landed[0], corner[0], 0.1) && close(landed[1], corner[1], 0.1), `at graph zoom 0.6 the click at ${corner} stored ${landed}`);
+  await page.keyboard.press("Control+z");
   await page.evaluate(() => {
     window.app.canvas.ds.scale = 1;
     window.app.canvas.setDirty(true, true);

@@ -2,11 +2,12 @@
 // loaded into the real frontend, and laid out so that no node covers another.
 // Usage: node tests/browser/workflows.mjs SERVER_URL MODULE ARTIFACTS_DIR [litegraph|vue] [--thumbnails DIR]
 // MODULE is the pack's folder name in custom_nodes (the Templates browser lists its workflows/ under it).
+// The Templates browser's search for "drag" shows every workflow of the pack, each card's title whole.
 // For every workflow it checks, in the renderer picked: the template's JSON and its <name>.jpg thumbnail
 // are served; each node is as large as the frontend needs it (LiteGraph's computeSize, or the Vue node's
 // drawn box); no two nodes' boxes, title bars included, overlap. A screenshot of each loaded workflow goes
 // to ARTIFACTS_DIR. With --thumbnails, it instead writes the screenshot that makes each workflow's
-// thumbnail (its points editor, with the image and the pairs) as DIR/<name>.png. Right after loading, each
+// thumbnail (its points editor's canvas, with the image and the pairs) as DIR/<name>.png. Right after loading, each
 // editor fed by a LoadImage through Scale Image for Drag shows that file at the size the scale gives it, with
 // the shipped pairs ready on it, and no editor says that an image changed (nothing changed).
 // Run by tests/integration/test_workflows_browser.py and tests/integration/make_workflow_thumbnails.py.
@@ -126,9 +127,10 @@ function checkEditors(name, found) {
   }
 }
 
-/** Show the (first) points editor large and return its box on the page: a workflow's thumbnail. */
+/** Show the (first) points editor large and return the box of its canvas on the page: a workflow's thumbnail.
+ * A workflow that does not sample (the warp preview) shows the editor's preview of the warp, its idea. */
 async function showEditor() {
-  return page.evaluate(() => {
+  const canvas = await page.evaluate(() => {
     const { app } = window;
     const editor = app.graph._nodes.filter((n) => n.type === "DragPointsEditor").sort((a, b) => a.id - b.id)[0];
     const title = window.LiteGraph.NODE_TITLE_HEIGHT;
@@ -139,8 +141,35 @@ async function showEditor() {
     app.canvas.ds.scale = scale;
     app.canvas.ds.offset = [-editor.pos[0] + margin / scale, -editor.pos[1] + title + margin / scale];
     app.graph.setDirtyCanvas(true, true);
-    return { x: canvas.x + margin, y: canvas.y + margin, width: w * scale, height: h * scale };
+    window.__thumbnailEditor = editor;
+    return !app.graph._nodes.some((n) => /Sampler/.test(n.type));
+  }).then((preview) => preview && page.evaluate(() => window.__thumbnailEditor.dragEditor.view.buttons.preview.click()));
+  await page.waitForTimeout(800);
+  return page.evaluate(() => {
+    const r = window.__thumbnailEditor.dragEditor.view.canvas.getBoundingClientRect();
+    return { x: r.x, y: r.y, width: r.width, height: r.height };
   });
+}
+
+/** The Templates browser as a user searches it: open it, type QUERY into its search box, and return, for
+ * each of NAMES, the visible elements whose whole text is that name (a card's title) and whether each shows
+ * it whole (not cut by an ellipsis). A pack's template has only its file name for title and search text. */
+async function searchTemplates(query, names) {
+  await page.evaluate(() => window.app.extensionManager.command.execute("Comfy.BrowseTemplates"));
+  const search = page.locator('[role="dialog"] input[placeholder*="earch" i]').first();
+  await search.waitFor({ state: "visible", timeout: 30000 });
+  await search.fill(query);
+  await page.waitForTimeout(1500); // the search is debounced
+  await page.screenshot({ path: join(artifacts, `templates search ${query}.png`) });
+  const found = await page.evaluate((names) => {
+    const dialog = document.querySelector('[role="dialog"]');
+    const shown = [...dialog.querySelectorAll("*")].filter((e) => e.offsetParent && e.children.length === 0);
+    return Object.fromEntries(names.map((name) => [name, shown.filter((e) => e.textContent.trim() === name)
+      .map((e) => ({ tag: e.tagName, whole: e.scrollWidth <= e.clientWidth + 1 && e.scrollHeight <= e.clientHeight + 1 }))]));
+  }, names);
+  await page.keyboard.press("Escape");
+  await page.waitForTimeout(300);
+  return found;
 }
 
 const t0 = Date.now();
@@ -159,13 +188,21 @@ async function main() {
   const layoutKept = renderer !== "vue" || !older(version.split(".").map(Number), [1, 29, 3]);
   const listed = (await (await fetch(`${url}/api/workflow_templates`)).json())[module];
   assert.ok(listed?.length, `the Templates browser lists no workflows of ${module}`);
+  if (!thumbnails) {
+    // Found by the word users search for, each title shown whole on its card.
+    const found = await searchTemplates("drag", listed);
+    for (const name of listed) {
+      assert.ok(found[name].length, `the Templates browser's search for "drag" does not show ${name}: ${JSON.stringify(found)}`);
+      assert.ok(found[name].every((title) => title.whole), `the template card cuts the title ${name}: ${JSON.stringify(found[name])}`);
+    }
+    console.log(`ok: the Templates browser's search for "drag" shows all ${listed.length} workflows, each title whole`);
+  }
   for (const name of [...listed].sort()) {
     step(name);
     await load(name);
     step("loaded the graph");
     if (thumbnails) {
       const clip = await showEditor();
-      await page.waitForTimeout(800);
       await page.screenshot({ path: join(thumbnails, `${name}.png`), clip });
       console.log(`thumbnail: ${name}`);
       continue;

@@ -36,7 +36,7 @@ def write_image(folder: Path) -> str:
 
 def checkpoint_family(name: str) -> str:
     """Which test checkpoint (conftest ``ARCHITECTURES``) a workflow loads."""
-    if name.startswith("LightningDrag"):
+    if "LightningDrag" in name:
         return "sd15_inpaint"
     return "sdxl" if "SDXL" in name else "sd15"
 

@@ -1,6 +1,7 @@
-"""Write the Templates browser's thumbnail of every example workflow: ``workflows/<name>.jpg``, a picture of the
-workflow's points editor with ComfyUI's ``example.png`` (the image its LoadImage names) and the workflow's pairs,
-as the real frontend draws it, above a caption that says what sets the workflow apart.
+"""Write the Templates browser's thumbnail of every example workflow: ``workflows/<name>.jpg``, a square (the
+cards show a square) with the canvas of the workflow's points editor, ComfyUI's ``example.png`` (the image its
+LoadImage names) and the workflow's pairs as the real frontend draws them (the warp preview workflow with the
+editor's preview on), above a caption, large enough to read on a card, that says what sets the workflow apart.
 
 Usage (with COMFYUI_PATH set, chromium and ``npm install`` done)::
 
@@ -23,25 +24,31 @@ from PIL import Image, ImageDraw, ImageFont
 from comfy_server import PACK_NAME, ComfyServer, comfyui_path
 
 ROOT = Path(__file__).resolve().parents[2]
-WIDTH = 320  # the Templates browser shows cards about this wide
+SIZE = 320  # the Templates browser's cards are about this wide, and show a square
+BAND = 84  # the caption's height
 CAPTIONS = {  # what sets each workflow apart, on its card (the editors alone look alike)
-    "FastDrag - SD1.5 and SD2.x": ("FastDrag", "SD1.5 / SD2.x · training-free, 10 steps"),
-    "FastDrag - SDXL": ("FastDrag", "SDXL · about 1 megapixel"),
-    "FastDrag - warp preview": ("FastDrag warp preview", "VAE only · seconds, no sampling"),
-    "LightningDrag - 4 candidates, DDIM 25 steps": ("LightningDrag", "SD1.5 inpainting · DDIM 25 · 4 candidates"),
-    "LightningDrag - 4 candidates, LCM-LoRA 8 steps": ("LightningDrag", "LCM-LoRA · 8 steps · 4 candidates"),
-    "LightningDrag - sequential drag": ("LightningDrag sequential", "two drags, the 2nd on a chosen candidate"),
+    "Drag - FastDrag SD1.5, SD2": ("FastDrag", "SD1.5, SD2 · training-free"),
+    "Drag - FastDrag SDXL": ("FastDrag", "SDXL · about 1 megapixel"),
+    "Drag - FastDrag warp preview": ("FastDrag warp preview", "VAE only · seconds, no sampling"),
+    "Drag - LightningDrag DDIM": ("LightningDrag", "DDIM 25 steps · 4 candidates"),
+    "Drag - LightningDrag LCM": ("LightningDrag", "LCM-LoRA 8 steps · 4 candidates"),
+    "Drag twice - LightningDrag": ("LightningDrag twice", "2nd drag on a chosen candidate"),
 }
 
 
-def captioned(image: Image.Image, title: str, line: str) -> Image.Image:
-    """``image`` with a band below it naming the workflow's method (bold-ish, larger) and what sets it apart."""
-    band = 58
-    out = Image.new("RGB", (image.width, image.height + band), (24, 24, 28))
-    out.paste(image, (0, 0))
+def thumbnail(canvas: Image.Image, title: str, line: str) -> Image.Image:
+    """The editor's ``canvas`` fitted above a band naming the workflow's method (larger) and what sets it apart."""
+    out = Image.new("RGB", (SIZE, SIZE), (24, 24, 28))
+    room = (SIZE, SIZE - BAND)
+    scale = min(room[0] / canvas.width, room[1] / canvas.height)
+    picture = canvas.resize((round(canvas.width * scale), round(canvas.height * scale)), Image.LANCZOS)
+    out.paste(picture, ((room[0] - picture.width) // 2, (room[1] - picture.height) // 2))
     draw = ImageDraw.Draw(out)
-    draw.text((10, image.height + 6), title, fill=(245, 245, 245), font=ImageFont.load_default(size=20))
-    draw.text((10, image.height + 33), line, fill=(190, 200, 215), font=ImageFont.load_default(size=15))
+    for text, y, size, colour in [(title, 10, 26, (245, 245, 245)), (line, 48, 17, (190, 200, 215))]:
+        font = ImageFont.load_default(size=size)
+        if draw.textlength(text, font=font) > SIZE - 24:
+            raise ValueError(f"caption {text!r} is wider than the thumbnail: shorten it")
+        draw.text((12, room[1] + y), text, fill=colour, font=font)
     return out
 
 
@@ -60,9 +67,7 @@ def main() -> None:
         finally:
             server.stop()
         for shot in sorted(shots.glob("*.png")):
-            image = Image.open(shot).convert("RGB")
-            image = image.resize((WIDTH, round(image.height * WIDTH / image.width)), Image.LANCZOS)
-            image = captioned(image, *CAPTIONS[shot.stem])
+            image = thumbnail(Image.open(shot).convert("RGB"), *CAPTIONS[shot.stem])
             target = ROOT / "workflows" / f"{shot.stem}.jpg"
             image.save(target, quality=85, optimize=True)
             print(f"wrote {target.relative_to(ROOT)}")

@@ -13,8 +13,8 @@ from comfy_server import ExecutionFailed
 from conftest import LIGHTNING_RELEASE
 from example_workflows import checkpoint_family, prepared, write_image
 
-FASTDRAG = "FastDrag - SD1.5 and SD2.x.json"
-LIGHTNINGDRAG = "LightningDrag - 4 candidates, DDIM 25 steps.json"
+FASTDRAG = "Drag - FastDrag SD1.5, SD2.json"
+LIGHTNINGDRAG = "Drag - LightningDrag DDIM.json"
 PACK_NODES = ("DragImageScale", "DragPointsEditor", "FastDragInvert", "FastDragWarp", "BNNI", "FastDragKSampler", "FastDragConsistency",
               "LoadLightningDrag", "AppearanceEncode", "PointEmbed", "DragKSampler")
 FLOAT_INPUTS = {  # every FLOAT widget of the pack, with the example workflow that has the node

@@ -86,7 +86,7 @@ def _latent(comfy, prompt: dict, node: str) -> torch.Tensor:
 
 
 def _fastdrag(checkpoint: str, image: str) -> dict:
-    prompt = workflow("FastDrag - SD1.5 and SD2.x.json")
+    prompt = workflow("Drag - FastDrag SD1.5, SD2.json")
     prompt["1"]["inputs"]["ckpt_name"] = checkpoint
     prompt["2"]["inputs"]["image"] = image
     prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [50, 40], "target": [80, 44]}]})
@@ -150,7 +150,7 @@ def test_two_fastdrag_records_on_one_model_are_refused(comfy, tiny_checkpoint, i
 
 
 def _lightning(checkpoint: str, image: str, release: str = LIGHTNING_RELEASE, ip_adapter: str = "ip-adapter_sd15.bin") -> dict:
-    prompt = workflow("LightningDrag - 4 candidates, DDIM 25 steps.json")
+    prompt = workflow("Drag - LightningDrag DDIM.json")
     prompt["1"]["inputs"]["ckpt_name"] = checkpoint
     prompt["2"]["inputs"]["image"] = image
     prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [40, 40], "target": [70, 44]}]})

@@ -19,7 +19,7 @@ from example_workflows import workflow
 from comfy_server import ExecutionFailed
 
 POINTS = {"pairs": [{"handle": [60, 40], "target": [90, 50]}]}
-WORKFLOW_OF = {"sdxl": "FastDrag - SDXL.json", "sd20_v": "FastDrag - SD1.5 and SD2.x.json", "sd20_eps": "FastDrag - SD1.5 and SD2.x.json"}
+WORKFLOW_OF = {"sdxl": "Drag - FastDrag SDXL.json", "sd20_v": "Drag - FastDrag SD1.5, SD2.json", "sd20_eps": "Drag - FastDrag SD1.5, SD2.json"}
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from safetensors.torch import load
 from example_workflows import workflow
 from comfy_server import ExecutionFailed, cached_nodes
 
-WORKFLOW = "FastDrag - SD1.5 and SD2.x.json"
+WORKFLOW = "Drag - FastDrag SD1.5, SD2.json"
 POINTS = {"pairs": [{"handle": [50, 40], "target": [80, 44]}]}
 
 

@@ -48,7 +48,7 @@ def _workflow(name, checkpoint, image):
 
 @pytest.fixture
 def ddim(tiny_inpaint_checkpoint, source_image):
-    return _workflow("LightningDrag - 4 candidates, DDIM 25 steps.json", tiny_inpaint_checkpoint, source_image)
+    return _workflow("Drag - LightningDrag DDIM.json", tiny_inpaint_checkpoint, source_image)
 
 
 def _latent(comfy, outputs, node="90") -> torch.Tensor:
@@ -93,7 +93,7 @@ def test_points_and_guidance_really_steer_the_sampler(comfy, ddim):
 
 
 def test_lcm_workflow_runs_with_the_lora_and_lcm_sampler(comfy, tiny_inpaint_checkpoint, source_image):
-    prompt = _workflow("LightningDrag - 4 candidates, LCM-LoRA 8 steps.json", tiny_inpaint_checkpoint, source_image)
+    prompt = _workflow("Drag - LightningDrag LCM.json", tiny_inpaint_checkpoint, source_image)
     assert prompt["13"]["inputs"]["lora_name"] == LCM_LORA
     with_lora = _latent(comfy, comfy.run(prompt)["outputs"])
     assert with_lora.shape == (4, 4, 12, 16)
@@ -102,7 +102,7 @@ def test_lcm_workflow_runs_with_the_lora_and_lcm_sampler(comfy, tiny_inpaint_che
 
 
 def test_sequential_workflow_goes_on_from_the_candidate_picked(comfy, tiny_inpaint_checkpoint, source_image):
-    prompt = _workflow("LightningDrag - sequential drag.json", tiny_inpaint_checkpoint, source_image)
+    prompt = _workflow("Drag twice - LightningDrag.json", tiny_inpaint_checkpoint, source_image)
     prompt["13"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [70, 44], "target": [96, 50]}]})
     prompt["91"] = {"class_type": "SaveLatent", "inputs": {"samples": ["18", 0], "filename_prefix": "lightningdrag_test/step2"}}
     entry = comfy.run(prompt)
@@ -175,7 +175,7 @@ def test_every_missing_file_is_named_at_once_under_its_input(comfy_root, tiny_in
         pytest.skip(f"{comfy_root}/models/clip_vision holds an image encoder")
     server = ComfyServer.start(comfy_root, tmp_path / "bare", tmp_path / "no_models")
     try:
-        prompt = workflow("LightningDrag - 4 candidates, DDIM 25 steps.json")
+        prompt = workflow("Drag - LightningDrag DDIM.json")
         prompt["1"]["inputs"]["ckpt_name"] = tiny_inpaint_checkpoint
         with pytest.raises(ExecutionFailed) as info:
             server.run(prompt)

@@ -36,7 +36,7 @@ def test_ui_workflow_converts_to_its_api_twin(comfy, ui_path):
 def test_warp_preview_workflow_runs(comfy, tiny_checkpoint):
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (192, 256, 3), dtype=np.uint8)).save(comfy.dirs["input"] / "drag_source.png")
-    prompt = workflow("FastDrag - warp preview.json")
+    prompt = workflow("Drag - FastDrag warp preview.json")
     prompt["1"]["inputs"]["ckpt_name"] = tiny_checkpoint
     prompt["2"]["inputs"]["image"] = "drag_source.png"
     prompt["3"]["inputs"]["points"] = json.dumps({"pairs": [{"handle": [100, 90], "target": [150, 90]}]})
@@ -49,9 +49,9 @@ def test_warp_preview_workflow_runs(comfy, tiny_checkpoint):
     assert np.array_equal(np.asarray(saved), np.asarray(image(again, "8")))
 
 
-@pytest.mark.parametrize("name, size", [("FastDrag - SD1.5 and SD2.x.json", (512, 384)),
-                                        ("LightningDrag - 4 candidates, DDIM 25 steps.json", (576, 448)),
-                                        ("LightningDrag - sequential drag.json", (576, 448))])
+@pytest.mark.parametrize("name, size", [("Drag - FastDrag SD1.5, SD2.json", (512, 384)),
+                                        ("Drag - LightningDrag DDIM.json", (576, 448)),
+                                        ("Drag twice - LightningDrag.json", (576, 448))])
 def test_example_workflow_runs_as_shipped_on_a_large_photo(comfy, architecture, name, size):
     """A 2400×1800 photo through the workflow as it ships (its scale, its demo pairs, no mask; for the CPU,
     LightningDrag runs 2 steps and 1 candidate): scaled once to the working size its demo uses, edited, saved
