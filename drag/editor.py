@@ -41,6 +41,15 @@ def mask_edits(doc: Any, width: int, height: int) -> Tensor | None:
     return torch.repeat_interleave(torch.tensor(values, dtype=torch.uint8), torch.tensor(counts)).view(height, width)
 
 
+def edit_runs(edits: Tensor) -> list[int]:
+    """``edits`` ([height, width] of 0/1/2, see mask_edits) as the document's ``runs``: [value, count, ...]
+    in raster order (mask_edits' inverse)."""
+    flat = edits.reshape(-1).to(torch.int64)
+    starts = torch.cat([torch.tensor([0]), torch.nonzero(flat[1:] != flat[:-1]).reshape(-1) + 1])
+    counts = torch.diff(torch.cat([starts, torch.tensor([flat.numel()])]))
+    return torch.stack([flat[starts], counts], dim=1).reshape(-1).tolist()
+
+
 def editor_outputs(image: Tensor, points_json: str, mask: Tensor | None) -> tuple[DragPoints, Tensor]:
     """Parse the points placed on ``image`` ([B, H, W, C]) and pick the editable-region MASK.
 

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
+from ..editor import PAINTED, edit_runs
 from ..errors import DragInputError, shown
 
 IMAGE = "original_image.png"
@@ -140,3 +142,16 @@ def _check(sample: Sample) -> None:
         for role, (x, y) in zip(("handle", "target"), pair):
             if not (0 <= x < width and 0 <= y < height):
                 raise DragInputError(f"{sample.key}: pair {i} {role} ({x:g}, {y:g}) lies outside the {width}×{height} image.")
+
+
+def editor_document(sample: Sample, width: int, height: int) -> str:
+    """The DragPointsEditor document that places ``sample``'s pairs and editable region on its image scaled to
+    ``width`` × ``height`` (what a workflow's Scale Image for Drag gives the editor): points scaled with the
+    image (x · width / W, y · height / H), the mask resized by nearest neighbour and painted in."""
+    with Image.open(sample.image) as image:
+        source_width, source_height = image.size
+    sx, sy = width / source_width, height / source_height
+    pairs = [{"handle": [x0 * sx, y0 * sy], "target": [x1 * sx, y1 * sy]} for (x0, y0), (x1, y1) in sample.pairs]
+    mask = Image.fromarray(sample.mask.astype(np.uint8) * 255).resize((width, height), Image.NEAREST)
+    painted = torch.from_numpy((np.asarray(mask) > 127).astype(np.uint8) * PAINTED)
+    return json.dumps({"width": width, "height": height, "pairs": pairs, "mask": {"runs": edit_runs(painted)}})

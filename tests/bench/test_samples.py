@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
-from drag.bench.samples import read_pickle, read_samples
+from drag.bench.samples import editor_document, read_pickle, read_samples
+from drag.editor import PAINTED, edit_runs, mask_edits
 from drag.errors import DragInputError
+from drag.points import DragPoints
 
 MINI = Path(__file__).resolve().parents[3] / "shared" / "dragbench-mini"
 
@@ -86,3 +90,22 @@ def test_bad_points_name_the_sample(tmp_path, points, message):
 def test_an_empty_folder_says_what_layout_is_expected(tmp_path):
     with pytest.raises(DragInputError, match="no sample under .*original_image.png"):
         read_samples(tmp_path)
+
+
+def test_the_editor_document_places_the_sample_on_the_scaled_image(tmp_path):
+    official_sample(tmp_path, "animals", "a", [[4, 6], [20, 12]])
+    sample, = read_samples(tmp_path)
+    text = editor_document(sample, 80, 60)  # twice the 40×30 image
+    points = DragPoints.from_json(text)
+    assert points.size == (80, 60) and points.handles == ((8.0, 12.0),) and points.targets == ((40.0, 24.0),)
+    edits = mask_edits(json.loads(text), 80, 60)
+    expected = np.kron(sample.mask, np.ones((2, 2), bool))  # nearest neighbour, doubled
+    assert np.array_equal(edits.numpy() == PAINTED, expected) and set(np.unique(edits.numpy())) == {0, PAINTED}
+
+
+def test_edit_runs_is_mask_edits_inverse():
+    rng = np.random.default_rng(3)
+    edits = torch.from_numpy(rng.integers(0, 3, (7, 9), dtype=np.uint8))
+    runs = edit_runs(edits)
+    assert torch.equal(mask_edits({"mask": {"runs": runs}}, 9, 7), edits)
+    assert edit_runs(torch.zeros(2, 3, dtype=torch.uint8)) == [0, 6]
