@@ -963,7 +963,7 @@ async function main() {
   assert.equal(await page.evaluate(() => window.__dragEditorNode.dragBinding), null);
 
   await imageThroughOtherNodes(imageName);
-  console.log(`ok: points, move, delete, paint, undo/redo, checks before a run, brush cursor and settings through a graph undo, save/reload, rescale notice and undo, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status}), readable marks, canvas zoom and pan, keys with no click, Fit, one graph undo step per canvas command, low graph zoom, use output N, an image through ImageScale fetched before placing points, one error on the editor without pairs`);
+  console.log(`ok: points, move, delete, paint, undo/redo, checks before a run, brush cursor and settings through a graph undo, save/reload, rescale notice and undo, MASK and DRAG_POINTS outputs, re-queue, connected mask refined, preview equal to FastDragWarp (${status}), readable marks, canvas zoom and pan, the readout names the stored pixel, keys with no click, Fit, one graph undo step per canvas command (the node keeping its size), low graph zoom, clicks on the pixel shown at graph zoom 0.6, use output N, an image through ImageScale fetched before placing points (its message wrapped on a narrow node), one error on the editor without pairs`);
   assert.deepEqual(errors, [], errors.join("\n"));
 }
 
