@@ -130,7 +130,7 @@ function checkEditors(name, found) {
 /** Show the (first) points editor large and return the box of its canvas on the page: a workflow's thumbnail.
  * A workflow that does not sample (the warp preview) shows the editor's preview of the warp, its idea. */
 async function showEditor() {
-  const canvas = await page.evaluate(() => {
+  const samples = await page.evaluate(() => {
     const { app } = window;
     const editor = app.graph._nodes.filter((n) => n.type === "DragPointsEditor").sort((a, b) => a.id - b.id)[0];
     const title = window.LiteGraph.NODE_TITLE_HEIGHT;
@@ -142,8 +142,9 @@ async function showEditor() {
     app.canvas.ds.offset = [-editor.pos[0] + margin / scale, -editor.pos[1] + title + margin / scale];
     app.graph.setDirtyCanvas(true, true);
     window.__thumbnailEditor = editor;
-    return !app.graph._nodes.some((n) => /Sampler/.test(n.type));
-  }).then((preview) => preview && page.evaluate(() => window.__thumbnailEditor.dragEditor.view.buttons.preview.click()));
+    return app.graph._nodes.some((n) => /Sampler/.test(n.type));
+  });
+  if (!samples) await page.evaluate(() => window.__thumbnailEditor.dragEditor.view.buttons.preview.click());
   await page.waitForTimeout(800);
   return page.evaluate(() => {
     const r = window.__thumbnailEditor.dragEditor.view.canvas.getBoundingClientRect();
