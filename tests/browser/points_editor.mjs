@@ -590,10 +590,12 @@ async function main() {
   }, [text, withKeys]);
   // A paste nobody asked for with Ctrl+V (Linux pastes the primary selection on a middle-button press,
   // which pans here) leaves the points and the status line alone, whatever text it carries.
+  await drawn(); // the status line of the undo above is written with the next frame
   const statusBefore = (await statusOf()).line;
   await paste("[[10, 10], [20, 20]]", false);
   await paste("some selected words", false);
   assert.deepEqual(await documentOf(), doc, "a paste without Ctrl+V changes nothing");
+  await drawn();
   assert.equal((await statusOf()).line, statusBefore);
   await paste(JSON.stringify([{ x: 30, y: 40 }, { x: 50, y: 45 }]), true);
   const pasted = await documentOf();
@@ -658,6 +660,7 @@ async function main() {
   await page.keyboard.press("Control+z");
   await page.keyboard.press("Control+z");
   assert.deepEqual(await documentOf(), doc, "Clear points is one undo step");
+  await drawn();
   assert.equal((await statusOf()).notice, null);
 
   // Queue: the MASK output is exactly what is shown, and the points reach FastDragWarp.
