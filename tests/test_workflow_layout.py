@@ -52,7 +52,7 @@ def test_each_workflow_has_a_note_and_a_thumbnail(path):
 def test_the_thumbnails_tell_the_workflows_apart():
     """Their editors alone look alike: each card's caption band (make_workflow_thumbnails.py) says what sets the
     workflow apart, so no two bands are alike."""
-    bands = {p.stem: np.asarray(Image.open(p.with_suffix(".jpg")).convert("L"), float)[-84:] for p in WORKFLOWS}  # BAND
+    bands = {p.stem: np.asarray(Image.open(p.with_suffix(".jpg")).convert("L"), float)[-84:] for p in WORKFLOWS}  # make_workflow_thumbnails.BAND
     for (a, band_a), (b, band_b) in combinations(bands.items(), 2):
         assert band_a.shape == band_b.shape and np.abs(band_a - band_b).mean() > 5, (a, b)
 
