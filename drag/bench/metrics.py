@@ -96,12 +96,14 @@ class AlexNetLPIPS(torch.nn.Module):
         taps.append(F.relu(f["10"](x)))
         return taps
 
+    def _unit_taps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The taps of input ``x``, each scaled to unit length across channels at every pixel."""
+        return [t / (t.pow(2).sum(1, keepdim=True).sqrt() + 1e-10) for t in self._taps((x - self.shift) / self.scale)]
+
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         total = 0
-        for lin, fa, fb in zip(self.lins, self._taps((a - self.shift) / self.scale), self._taps((b - self.shift) / self.scale)):
-            unit_a = fa / (fa.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
-            unit_b = fb / (fb.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
-            total = total + lin((unit_a - unit_b) ** 2).mean((2, 3))
+        for lin, ua, ub in zip(self.lins, self._unit_taps(a), self._unit_taps(b)):
+            total = total + lin((ua - ub) ** 2).mean((2, 3))
         return total.view(-1)
 
 

@@ -25,6 +25,7 @@ from PIL import Image
 
 from ..editor import PAINTED, edit_runs
 from ..errors import DragInputError, shown
+from ..points import DragPoints
 
 IMAGE = "original_image.png"
 META = "meta_data.pkl"
@@ -151,7 +152,7 @@ def editor_document(sample: Sample, width: int, height: int) -> str:
     with Image.open(sample.image) as image:
         source_width, source_height = image.size
     sx, sy = width / source_width, height / source_height
-    pairs = [{"handle": [x0 * sx, y0 * sy], "target": [x1 * sx, y1 * sy]} for (x0, y0), (x1, y1) in sample.pairs]
+    points = DragPoints.from_pairs((((x0 * sx, y0 * sy), (x1 * sx, y1 * sy)) for (x0, y0), (x1, y1) in sample.pairs), width, height)
     mask = Image.fromarray(sample.mask.astype(np.uint8) * 255).resize((width, height), Image.NEAREST)
     painted = torch.from_numpy((np.asarray(mask) > 127).astype(np.uint8) * PAINTED)
-    return json.dumps({"width": width, "height": height, "pairs": pairs, "mask": {"runs": edit_runs(painted)}})
+    return json.dumps(json.loads(points.to_json()) | {"mask": {"runs": edit_runs(painted)}})
