@@ -39,11 +39,19 @@ def setup_comfy(device: str, flags: Sequence[str] = ()) -> bool:
 
     if dynamic:
         dynamic = _enable_dynamic_vram()
-    spec = importlib.util.spec_from_file_location(PACKAGE, ROOT / "__init__.py", submodule_search_locations=[str(ROOT)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[PACKAGE] = module
-    spec.loader.exec_module(module)
+    load_pack()
     return dynamic
+
+
+def load_pack():
+    """The pack, imported (once) as ``drag_editing_bench``: never through ``sys.path``, where its ``nodes`` folder
+    would shadow ComfyUI's ``nodes`` module. Its ``drag`` method code needs no ComfyUI; its node modules do."""
+    if PACKAGE not in sys.modules:
+        spec = importlib.util.spec_from_file_location(PACKAGE, ROOT / "__init__.py", submodule_search_locations=[str(ROOT)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[PACKAGE] = module
+        spec.loader.exec_module(module)
+    return sys.modules[PACKAGE]
 
 
 def _start_dynamic_vram(cli_args) -> bool:

@@ -43,3 +43,15 @@ def ulps_apart(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
     both_nan = a.isnan() & b.isnan()
     return torch.where(both_nan, 0, (ordered(a) - ordered(b)).abs())
+
+
+def random_lpips_weights(seed: int = 0) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Random weights in the layouts of LPIPS's two official files: torchvision's AlexNet state dict (with its
+    unused classifier) and LPIPS v0.1's ``alex.pth`` heads."""
+    g = torch.Generator().manual_seed(seed)
+    shapes = {0: (64, 3, 11, 11), 3: (192, 64, 5, 5), 6: (384, 192, 3, 3), 8: (256, 384, 3, 3), 10: (256, 256, 3, 3)}
+    alexnet = {f"features.{i}.weight": torch.randn(s, generator=g) * 0.05 for i, s in shapes.items()}
+    alexnet |= {f"features.{i}.bias": torch.randn(s[0], generator=g) * 0.05 for i, s in shapes.items()}
+    alexnet |= {"classifier.1.weight": torch.zeros(4096, 9216)}
+    heads = {f"lin{i}.model.1.weight": torch.rand(1, c, 1, 1, generator=g) for i, c in enumerate((64, 192, 384, 256, 256))}
+    return alexnet, heads

@@ -13,10 +13,14 @@ Images here are (1, 3, H, W) float tensors in [-1, 1]; points (x, y) in image pi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+
+from ..errors import DragInputError, shown
 
 LPIPS_SIZE = 224
 
@@ -105,6 +109,34 @@ class AlexNetLPIPS(torch.nn.Module):
         for lin, ua, ub in zip(self.lins, self._unit_taps(a), self._unit_taps(b)):
             total = total + lin((ua - ub) ** 2).mean((2, 3))
         return total.view(-1)
+
+
+ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
+ALEXNET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
+LPIPS_FILE = "alex.pth"
+LPIPS_URL = "https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/alex.pth"
+
+
+def load_lpips(alexnet: Path, heads: Path) -> AlexNetLPIPS:
+    """The LPIPS of the evaluation from the user's two files (read as tensors only, ``weights_only``): torchvision's
+    AlexNet weights at ``alexnet`` and LPIPS v0.1's ``alex.pth`` at ``heads``. A missing or unreadable file raises
+    DragInputError with the file's name and where to get it."""
+    states = []
+    for path, option, name, url in ((alexnet, "--alexnet", ALEXNET_FILE, ALEXNET_URL), (heads, "--lpips", LPIPS_FILE, LPIPS_URL)):
+        where = f"{option} {shown(path, 200)}"
+        if not Path(path).is_file():
+            raise DragInputError(f"{where}: no such file. IF needs {name}; download it from {url} and name it with {option}.")
+        try:
+            states.append(torch.load(path, map_location="cpu", weights_only=True))
+        except Exception as error:  # torch raises several types for a file that is not a tensor pickle
+            raise DragInputError(f"{where}: not a weights file torch can read as tensors ({shown(error, 160)}). Use {name} from {url}.") from None
+    try:
+        return AlexNetLPIPS().load(*states).eval()
+    except (KeyError, RuntimeError) as error:
+        raise DragInputError(
+            f"--alexnet / --lpips: the files do not hold AlexNet and its LPIPS v0.1 heads ({shown(error, 200)}). Use {ALEXNET_FILE} ({ALEXNET_URL}) "
+            f"and {LPIPS_FILE} ({LPIPS_URL})."
+        ) from None
 
 
 def image_fidelity(lpips: AlexNetLPIPS, source: torch.Tensor, edited: torch.Tensor) -> float:

@@ -77,6 +77,11 @@ class Sample:
         """``<category>/<sample>``: where its results go, and its name in reports."""
         return f"{self.category}/{self.name}"
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """The image's (width, height) in pixels: the mask's, which :func:`read_samples` checks against the image."""
+        return self.mask.shape[1], self.mask.shape[0]
+
 
 def _pairs_from_points(points: object, where: str) -> tuple:
     if not isinstance(points, (list, tuple)) or len(points) < 2 or len(points) % 2:
@@ -149,8 +154,7 @@ def editor_document(sample: Sample, width: int, height: int) -> str:
     """The DragPointsEditor document that places ``sample``'s pairs and editable region on its image scaled to
     ``width`` × ``height`` (what a workflow's Scale Image for Drag gives the editor): points scaled with the
     image (x · width / W, y · height / H), the mask resized by nearest neighbour and painted in."""
-    with Image.open(sample.image) as image:
-        source_width, source_height = image.size
+    source_width, source_height = sample.size
     sx, sy = width / source_width, height / source_height
     points = DragPoints.from_pairs((((x0 * sx, y0 * sy), (x1 * sx, y1 * sy)) for (x0, y0), (x1, y1) in sample.pairs), width, height)
     mask = Image.fromarray(sample.mask.astype(np.uint8) * 255).resize((width, height), Image.NEAREST)

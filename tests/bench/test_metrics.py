@@ -9,18 +9,15 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from drag.bench.metrics import AlexNetLPIPS, image_fidelity, match_distances, protocol_pair
+from helpers import random_lpips_weights
+
+from drag.bench.metrics import AlexNetLPIPS, image_fidelity, load_lpips, match_distances, protocol_pair
+from drag.errors import DragInputError
 
 
 def random_lpips(seed: int = 0) -> AlexNetLPIPS:
     """An AlexNet LPIPS with random weights, loaded through the official files' key layout."""
-    g = torch.Generator().manual_seed(seed)
-    shapes = {0: (64, 3, 11, 11), 3: (192, 64, 5, 5), 6: (384, 192, 3, 3), 8: (256, 384, 3, 3), 10: (256, 256, 3, 3)}
-    alexnet = {f"features.{i}.weight": torch.randn(s, generator=g) * 0.05 for i, s in shapes.items()}
-    alexnet |= {f"features.{i}.bias": torch.randn(s[0], generator=g) * 0.05 for i, s in shapes.items()}
-    alexnet |= {"classifier.1.weight": torch.zeros(4096, 9216)}  # present in torchvision's file, unused
-    heads = {f"lin{i}.model.1.weight": torch.rand(1, c, 1, 1, generator=g) for i, c in enumerate(AlexNetLPIPS.CHANNELS)}
-    return AlexNetLPIPS().load(alexnet, heads).eval()
+    return AlexNetLPIPS().load(*random_lpips_weights(seed)).eval()
 
 
 def positional_features(height: int, width: int) -> torch.Tensor:
@@ -91,3 +88,18 @@ def test_the_protocol_resizes_the_edit_to_the_source_with_pil_bilinear_then_both
 def test_lpips_refuses_a_file_of_another_layout():
     with pytest.raises(KeyError):
         AlexNetLPIPS().load({}, {})
+
+
+def test_the_weight_files_are_read_as_tensors_and_a_missing_or_wrong_one_is_named(tmp_path):
+    alexnet, heads = random_lpips_weights()
+    torch.save(alexnet, tmp_path / "alexnet-owt-7be5be79.pth")
+    torch.save(heads, tmp_path / "alex.pth")
+    loaded = load_lpips(tmp_path / "alexnet-owt-7be5be79.pth", tmp_path / "alex.pth")
+    assert torch.equal(loaded.lins[4].weight, heads["lin4.model.1.weight"])
+    with pytest.raises(DragInputError, match=r"--lpips .*nowhere.pth: no such file.*alex.pth.*PerceptualSimilarity"):
+        load_lpips(tmp_path / "alexnet-owt-7be5be79.pth", tmp_path / "nowhere.pth")
+    with pytest.raises(DragInputError, match="do not hold AlexNet"):
+        load_lpips(tmp_path / "alex.pth", tmp_path / "alex.pth")
+    torch.save({"code": Image.new("RGB", (1, 1))}, tmp_path / "object.pth")  # not tensors: weights_only refuses it
+    with pytest.raises(DragInputError, match="--alexnet .*object.pth: not a weights file"):
+        load_lpips(tmp_path / "object.pth", tmp_path / "alex.pth")

@@ -1,4 +1,5 @@
-"""Start a real ComfyUI with this pack installed, and talk to it over its HTTP API (standard library only).
+"""Start a real ComfyUI with this pack installed, and talk to it over its HTTP API (the pack's own client,
+``drag/bench/comfy_client.py``).
 
 ComfyUI is found through ``COMFYUI_PATH`` (the folder holding ``main.py``); its Python is
 ``COMFYUI_PYTHON``, else a ``venv`` beside that folder (what ``shared/tools/comfy-up.sh`` makes), else
@@ -13,18 +14,15 @@ default 300 s) and ``COMFY_TEST_PROMPT_TIMEOUT`` (one prompt, default 1800 s).
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
-import urllib.parse
-import urllib.request
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
+
+from drag.bench.comfy_client import ComfyClient, ExecutionFailed, cached_nodes  # noqa: F401  (the tests import them from here)
 
 PACK_ROOT = Path(__file__).resolve().parents[2]
 PACK_NAME = "drag_editing_under_test"
@@ -93,21 +91,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class ExecutionFailed(RuntimeError):
-    """A prompt failed validation or execution; ``details`` holds ComfyUI's report."""
+class ComfyServer(ComfyClient):
+    """A ComfyUI process started for the tests, and the client of its HTTP API."""
 
-    def __init__(self, message: str, details: dict):
-        super().__init__(message)
-        self.details = details
-
-
-@dataclass
-class ComfyServer:
-    root: Path
-    dirs: dict[str, Path]
-    url: str
-    process: subprocess.Popen
-    log_path: Path
+    def __init__(self, root: Path, dirs: dict[str, Path], url: str, process: subprocess.Popen, log_path: Path) -> None:
+        super().__init__(url, HTTP_TIMEOUT)
+        self.root, self.dirs, self.process, self.log_path = root, dirs, process, log_path
 
     @classmethod
     def start(cls, root: Path, workdir: Path, models: Path | None = None, timeout: float = 300,
@@ -149,61 +138,14 @@ class ComfyServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def get(self, path: str, timeout: float = HTTP_TIMEOUT):
-        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
-            return json.loads(r.read())
-
-    def post(self, path: str, body: dict):
-        request = urllib.request.Request(
-            self.url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as r:
-            data = r.read()
-            return json.loads(data) if data else None
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"ComfyUI exited with {self.process.returncode}:\n{self.log()[-4000:]}")
 
     def run(self, prompt: dict, timeout: float = PROMPT_TIMEOUT) -> dict:
         """Queue an API-format prompt, wait for that prompt alone, return its history entry; raise
-        ExecutionFailed on error. A poll that the busy server answers too late is simply repeated."""
-        try:
-            queued = self.post("/prompt", {"prompt": prompt, "client_id": str(uuid.uuid4())})
-        except urllib.error.HTTPError as e:
-            details = json.loads(e.read() or b"{}")
-            raise ExecutionFailed(f"validation failed: {json.dumps(details)[:2000]}", details) from None
-        prompt_id = queued["prompt_id"]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                history = self.get(f"/history/{prompt_id}", timeout=min(HTTP_TIMEOUT, max(1.0, deadline - time.monotonic())))
-            except (TimeoutError, urllib.error.URLError) as e:
-                if isinstance(e, urllib.error.HTTPError):
-                    raise
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"ComfyUI exited with {self.process.returncode}:\n{self.log()[-4000:]}") from None
-                time.sleep(0.5)
-                continue
-            if prompt_id in history:
-                entry = history[prompt_id]
-                status = entry.get("status", {})
-                if status.get("completed"):
-                    return entry
-                if status.get("status_str") == "error":
-                    errors = [m[1] for m in status.get("messages", []) if m[0] == "execution_error"]
-                    message = errors[0]["exception_message"] if errors else json.dumps(status)[:2000]
-                    raise ExecutionFailed(message, errors[0] if errors else status)
-            time.sleep(0.2)
-        raise TimeoutError(f"prompt {prompt_id} did not finish within {timeout} s")
-
-    def fetch(self, item: dict) -> bytes:
-        """The file behind an output entry ``{"filename", "subfolder", "type"}``, through ``/view``."""
-        query = urllib.parse.urlencode({k: item.get(k, "") for k in ("filename", "subfolder", "type")})
-        with urllib.request.urlopen(f"{self.url}/view?{query}", timeout=HTTP_TIMEOUT) as r:
-            return r.read()
-
-
-def cached_nodes(entry: dict) -> set[str]:
-    """The ids of the nodes ComfyUI reused from its cache in a run (its ``execution_cached`` message),
-    from the run's history entry."""
-    return {node for kind, message in entry["status"]["messages"] if kind == "execution_cached" for node in message["nodes"]}
+        ExecutionFailed on error."""
+        return super().run(prompt, timeout)
 
 
 def quick_test(root: Path, workdir: Path) -> str:
