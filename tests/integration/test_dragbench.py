@@ -1,6 +1,7 @@
 """DragBench end to end in a real ComfyUI (benchmarks/dragbench.py): three small samples in the official layout, the
 FastDrag workflow on two servers, a run stopped and resumed, one sample that fails, then the scores (DIFT on a
-random SD-2.x checkpoint, LPIPS on random weights in the official files' layouts) and the report."""
+random SD-2.x checkpoint, and on a random SD-2.1 diffusers folder; LPIPS on random weights in the official files'
+layouts) and the report, alone and beside a second run."""
 
 from __future__ import annotations
 
@@ -42,6 +43,16 @@ def write_sample(root: Path, key: str, size: tuple[int, int], points: list, box:
 
 
 @pytest.fixture(scope="module")
+def sd21_diffusers(comfy_root, test_models) -> Path:
+    """A random-weight SD-2.1 diffusers folder (make_rand_diffusers_sd21.py), made once into the test models' cache."""
+    folder = test_models / "diffusers" / "rand-sd21"
+    if not (folder / "model_index.json").is_file():
+        script = Path(__file__).with_name("make_rand_diffusers_sd21.py")
+        subprocess.run([comfyui_python(comfy_root), str(script), str(folder)], check=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
 def second_server(comfy_root, test_models, tmp_path_factory):
     server = ComfyServer.start(comfy_root, tmp_path_factory.mktemp("comfyui_second"), test_models)
     yield server
@@ -58,7 +69,7 @@ def _idle(server: ComfyServer, timeout: float = 120) -> bool:
     return False
 
 
-def test_dragbench_runs_resumes_scores_and_reports(comfy, second_server, comfy_root, test_models, tiny_checkpoint, architecture, tmp_path):
+def test_dragbench_runs_resumes_scores_and_reports(comfy, second_server, comfy_root, test_models, tiny_checkpoint, architecture, sd21_diffusers, tmp_path):
     bench = tmp_path / "DragBench"
     write_sample(bench, "animals/a", (64, 48), [[20, 24], [36, 22]], (8, 8, 56, 40), 0)
     write_sample(bench, "animals/b", (56, 56), [[16, 16], [24, 20], [40, 40], [34, 44]], (4, 4, 52, 52), 1)
@@ -106,13 +117,21 @@ def test_dragbench_runs_resumes_scores_and_reports(comfy, second_server, comfy_r
     alexnet, heads = random_lpips_weights()
     torch.save(alexnet, tmp_path / "alexnet-owt-7be5be79.pth")
     torch.save(heads, tmp_path / "alex.pth")
-    dift = test_models / "checkpoints" / architecture("sd20_v")
-    score = subprocess.run(
-        [comfyui_python(comfy_root), str(SCRIPT), "score", str(folder), "--dragbench", str(bench), "--cpu",
-         "--dift-checkpoint", str(dift), "--alexnet", str(tmp_path / "alexnet-owt-7be5be79.pth"), "--lpips", str(tmp_path / "alex.pth")],
-        capture_output=True, text=True, cwd=ROOT, timeout=1800, env={**os.environ, "COMFYUI_PATH": str(comfy_root)},
-    )
-    assert score.returncode == 0, score.stderr[-4000:]
+    copy = tmp_path / "runs" / "copy"
+    shutil.copytree(folder, copy)  # a second run, scored with the diffusers form of the model
+
+    def score(run: Path, dift: Path, lpips: Path = tmp_path / "alex.pth", code: int = 0) -> str:
+        done = subprocess.run(
+            [comfyui_python(comfy_root), str(SCRIPT), "score", str(run), "--dragbench", str(bench), "--cpu",
+             "--dift-checkpoint", str(dift), "--alexnet", str(tmp_path / "alexnet-owt-7be5be79.pth"), "--lpips", str(lpips)],
+            capture_output=True, text=True, cwd=ROOT, timeout=1800, env={**os.environ, "COMFYUI_PATH": str(comfy_root)},
+        )
+        assert done.returncode == code, done.stderr[-4000:]
+        return done.stderr
+
+    assert "alex.pth; download it from https://github.com/richzhang" in score(folder, sd21_diffusers, tmp_path / "missing.pth", code=2)
+    assert "ComfyUI detects it as SD15; MD's features are SD-2.1's" in score(folder, test_models / "checkpoints" / tiny_checkpoint, code=2)
+    score(folder, test_models / "checkpoints" / architecture("sd20_v"))
     scores = {r["key"]: r for r in json.loads((folder / "scores.json").read_text())}
     assert sorted(scores) == ["animals/a", "animals/b"]
     assert len(scores["animals/a"]["distances"]) == 1 and len(scores["animals/b"]["distances"]) == 2
@@ -123,9 +142,10 @@ def test_dragbench_runs_resumes_scores_and_reports(comfy, second_server, comfy_r
     page = (folder / "report" / "index.html").read_text()
     assert "../animals/a/dragged_image.png" in page and "failed: " in page and "circle" in page
 
-    shutil.copytree(folder, tmp_path / "runs" / "copy")
+    score(copy, sd21_diffusers)
+    assert sorted(r["key"] for r in json.loads((copy / "scores.json").read_text())) == ["animals/a", "animals/b"]
     compared = subprocess.run(
-        [sys.executable, str(SCRIPT), "report", str(folder), "--dragbench", str(bench), "--compare", str(tmp_path / "runs" / "copy")],
+        [sys.executable, str(SCRIPT), "report", str(folder), "--dragbench", str(bench), "--compare", str(copy)],
         capture_output=True, text=True, cwd=ROOT, timeout=300,
     )
     assert compared.returncode == 0, compared.stderr
