@@ -32,7 +32,7 @@ def comfy_root():
     if root is None:
         pytest.skip(
             "no ComfyUI: set COMFYUI_PATH to a ComfyUI folder (the one with main.py) to run the integration tests "
-            "(README.md, Tests)"
+            "(DEVELOPING.md, Tests)"
         )
     return root
 
