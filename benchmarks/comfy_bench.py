@@ -1,10 +1,9 @@
-"""What the in-ComfyUI benchmarks share: loading ComfyUI and the pack in-process as ComfyUI's main.py starts
-(command-line flags, dynamic VRAM), the edit's inputs, timing stages with their peak memory and printing the
-table, and counting kernel launches and host syncs per sampling step."""
+"""What the in-ComfyUI benchmarks share: ComfyUI and the pack in-process (``boot_from_env`` and ``load_pack``, from
+devtools/in_process.py; the pack is ``drag_editing_dev``), the edit's inputs, timing stages with their peak memory
+and printing the table, and counting kernel launches and host syncs per sampling step."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import statistics
 import sys
@@ -13,82 +12,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "drag_editing_bench"
+sys.path.insert(0, str(ROOT / "devtools"))  # the tools tests and benchmarks share (devtools/README.md)
 
-
-def setup_comfy(device: str, flags: Sequence[str] = ()) -> bool:
-    """Import ComfyUI from ``COMFYUI_PATH`` as its main.py starts it with the command-line ``flags`` (e.g.
-    ``--novram``; ``--cpu`` added for ``device`` "cpu"), dynamic VRAM included where main.py would turn it
-    on (ComfyUI 0.18 and later on NVIDIA, with comfy-aimdo), then the pack as ``drag_editing_bench``.
-    Returns whether dynamic VRAM is on."""
-    comfy_path = os.environ.get("COMFYUI_PATH")
-    if not comfy_path:
-        sys.exit("set COMFYUI_PATH to a ComfyUI folder")
-    sys.path.insert(0, comfy_path)
-    os.chdir(comfy_path)
-    import comfy.options
-
-    comfy.options.enable_args_parsing()
-    sys.argv = ["main.py", *flags, *(["--cpu"] if device == "cpu" else [])]
-    from comfy import cli_args
-
-    if device == "cuda":
-        import cuda_malloc  # noqa: F401  (main.py picks the CUDA allocator this way before torch starts)
-    dynamic = _start_dynamic_vram(cli_args)
-    import comfy.model_management  # noqa: F401  (reads the flags)
-
-    if dynamic:
-        dynamic = _enable_dynamic_vram()
-    load_pack()
-    return dynamic
-
-
-def load_pack():
-    """The pack, imported (once) as ``drag_editing_bench``: never through ``sys.path``, where its ``nodes`` folder
-    would shadow ComfyUI's ``nodes`` module. Its ``drag`` method code needs no ComfyUI; its node modules do."""
-    if PACKAGE not in sys.modules:
-        spec = importlib.util.spec_from_file_location(PACKAGE, ROOT / "__init__.py", submodule_search_locations=[str(ROOT)])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[PACKAGE] = module
-        spec.loader.exec_module(module)
-    return sys.modules[PACKAGE]
-
-
-def _start_dynamic_vram(cli_args) -> bool:
-    """main.py's first step of dynamic VRAM (ComfyUI 0.18+): start comfy-aimdo before CUDA is used."""
-    enables = getattr(cli_args, "enables_dynamic_vram", None)
-    if enables is None or not enables():
-        return False
-    import comfy_aimdo.control
-
-    args = cli_args.args
-    headroom = None if args.reserve_vram is None else int(args.reserve_vram * 1024**3)
-    try:
-        comfy_aimdo.control.init(simple_vram_headroom=headroom, nvml_pressure=not args.disable_nvml_pressure)
-    except TypeError:  # older comfy-aimdo protocols, as main.py tries them
-        comfy_aimdo.control.init()
-    return True
-
-
-def _enable_dynamic_vram() -> bool:
-    """main.py's second step: give comfy-aimdo the devices and make ComfyUI's model patcher the dynamic one."""
-    import comfy.memory_management
-    import comfy.model_management
-    import comfy.model_patcher
-    import comfy_aimdo.control
-
-    if not comfy.model_management.is_nvidia():
-        return False
-    args = comfy.model_management.args
-    devices = comfy.model_management.get_all_torch_devices()
-    try:
-        ready = comfy_aimdo.control.init_devices((d.index, int(args.vram_headroom * 1024**3)) for d in devices)
-    except TypeError:
-        ready = comfy_aimdo.control.init_devices(d.index for d in devices)
-    if ready:
-        comfy.model_patcher.CoreModelPatcher = comfy.model_patcher.ModelPatcherDynamic
-        comfy.memory_management.aimdo_enabled = True
-    return bool(ready)
+from in_process import boot_from_env, load_pack  # noqa: E402,F401  (the benchmarks import them from here)
 
 
 def use_model_folders(models: Path, names: Sequence[str] = ("lightning_drag", "ipadapter")) -> None:
@@ -114,7 +40,7 @@ def edit_inputs(size: int, height: int | None = None):
     drag pair from 40 % to 60 % of the width, as the pack's :class:`DragPoints`."""
     import torch
 
-    from drag_editing_bench.drag.points import DragPoints
+    from drag_editing_dev.drag.points import DragPoints
 
     height = height or size
     image = torch.rand(1, height, size, 3, generator=torch.Generator().manual_seed(0))

@@ -21,14 +21,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from comfy_bench import load_pack, setup_comfy  # noqa: E402
+from comfy_bench import boot_from_env, load_pack  # noqa: E402
 
 load_pack()
-from drag_editing_bench.drag.bench import metrics, report, runner, scoring  # noqa: E402
-from drag_editing_bench.drag.bench.comfy_client import ComfyClient  # noqa: E402
-from drag_editing_bench.drag.bench.samples import read_samples  # noqa: E402
-from drag_editing_bench.drag.bench.workflow import BenchWorkflow, apply_overrides  # noqa: E402
-from drag_editing_bench.drag.errors import DragInputError, shown  # noqa: E402
+from drag_editing_dev.drag.bench import metrics, report, runner, scoring  # noqa: E402
+from drag_editing_dev.drag.bench.comfy_client import ComfyClient  # noqa: E402
+from drag_editing_dev.drag.bench.samples import read_samples  # noqa: E402
+from drag_editing_dev.drag.bench.workflow import BenchWorkflow, apply_overrides  # noqa: E402
+from drag_editing_dev.drag.errors import DragInputError, shown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / "workflows" / "api"
@@ -93,7 +93,7 @@ def comfy_dift(name: str, seed: int):
     import torch
 
     from comfy_bench import checkpoint
-    from drag_editing_bench.drag.bench.dift import DIFT_UP_INDEX, dift_features
+    from drag_editing_dev.drag.bench.dift import DIFT_UP_INDEX, dift_features
 
     if Path(name).is_dir():
         model, clip, vae = comfy.diffusers_load.load_diffusers(name, embedding_directory=folder_paths.get_folder_paths("embeddings"))
@@ -191,7 +191,7 @@ def cmd_score(args) -> int:
     folder = runner.RunFolder(Path(args.run_dir).resolve())
     lpips = metrics.load_lpips(Path(args.alexnet), Path(args.lpips))
     dift = str(Path(args.dift_checkpoint).resolve()) if Path(args.dift_checkpoint).exists() else args.dift_checkpoint
-    setup_comfy("cpu" if args.cpu else "cuda")  # it moves into ComfyUI's folder: every path is resolved above
+    boot_from_env("cpu" if args.cpu else "cuda")  # it moves into ComfyUI's folder: every path is resolved above
     featurize = comfy_dift(dift, args.seed)
     scoring.score_run(folder, samples, featurize, lpips, lambda i, n: print(f"scored {i}/{n}", file=sys.stderr))
     print(_write_report(folder.path, samples))

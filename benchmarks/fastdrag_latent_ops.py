@@ -17,7 +17,6 @@ operation allocates on top of its inputs (CPU: from the torch profiler's allocat
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 import time
@@ -28,19 +27,12 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "devtools"))
+from in_process import load_pack  # noqa: E402
 
-
-def _load_pack():
-    """Import the pack under a private name (ComfyUI has a top-level ``nodes`` module; never use sys.path)."""
-    spec = importlib.util.spec_from_file_location("drag_editing_bench", ROOT / "__init__.py", submodule_search_locations=[str(ROOT)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["drag_editing_bench"] = module
-    spec.loader.exec_module(module)
-
-
-_load_pack()
-from drag_editing_bench.drag.fastdrag.bnni import bnni  # noqa: E402
-from drag_editing_bench.drag.fastdrag.warp import apply_relocation, relocation_map  # noqa: E402
+load_pack()
+from drag_editing_dev.drag.fastdrag.bnni import bnni  # noqa: E402
+from drag_editing_dev.drag.fastdrag.warp import apply_relocation, relocation_map  # noqa: E402
 
 
 def make_case(size: int, drags: int, device: str, dtype: torch.dtype, seed: int = 0):
@@ -133,8 +125,7 @@ def _reference_ms(latent, mask, handles, targets) -> float:
     """Milliseconds of the per-pixel transcription of the official loops (CPU, float32)."""
     if str(ROOT / "tests") not in sys.path:
         sys.path.insert(0, str(ROOT / "tests"))
-    import conftest  # noqa: F401  (loads the pack under the name the transcription imports it by)
-    from fastdrag import official as ref
+    from fastdrag import official as ref  # it imports the pack as drag_editing_dev, loaded above
 
     latent, mask = latent.float().cpu(), mask.cpu()
     start = time.perf_counter()

@@ -7,7 +7,7 @@ Run it with ComfyUI's Python::
 
 It loads the checkpoint (a name in ComfyUI's checkpoints folder, or a path) of any architecture the
 pack supports (SD1.5, SD2.x, SDXL; a random-weight one from ``shared/tools/make_rand_sd15.py`` or
-``tests/integration/make_rand_checkpoint.py`` is fine: timing does not depend on the weights), then
+``devtools/make_rand_checkpoint.py`` is fine: timing does not depend on the weights), then
 runs the example workflow's stages through the pack's own node functions: VAE encode, FastDragInvert
 (10 steps, strength 0.7: 7 UNet steps; ``--offload``: with ``offload_kv``), FastDragWarp + BNNI,
 FastDragKSampler (7 steps), VAE decode. The first run warms up (model loading, kernel selection) and
@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from comfy_bench import Stages, checkpoint, edit_inputs, setup_comfy  # setup_comfy loads the pack as drag_editing_bench
+from comfy_bench import Stages, boot_from_env, checkpoint, edit_inputs  # boot_from_env loads the pack as drag_editing_dev
 
 
 STEPS = {"invert (7 steps)": 7, "sample (7 steps)": 7}
@@ -29,9 +29,9 @@ STEPS = {"invert (7 steps)": 7, "sample (7 steps)": 7}
 def edit(stage: Stages, model, clip, vae, image, mask, points, offload: bool = False):
     """One FastDrag edit through the pack's node functions, each stage timed by ``stage``. Returns the edited
     latent and the K/V record."""
-    from drag_editing_bench.drag.fastdrag.image_space import fill_holes, warp_latent
-    from drag_editing_bench.nodes import fastdrag_sampling as fd
-    from drag_editing_bench.nodes.comfy_sampling import empty_prompt
+    from drag_editing_dev.drag.fastdrag.image_space import fill_holes, warp_latent
+    from drag_editing_dev.nodes import fastdrag_sampling as fd
+    from drag_editing_dev.nodes.comfy_sampling import empty_prompt
 
     positive = empty_prompt(clip)
     latent = stage("VAE encode", lambda: {"samples": vae.encode(image)})
@@ -51,12 +51,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--offload", action="store_true", help="FastDragInvert's offload_kv")
     args = parser.parse_args()
-    setup_comfy(args.device)
+    boot_from_env(args.device)
 
     import comfy.model_management
     import torch
 
-    from drag_editing_bench.drag.fastdrag.architectures import record_bytes
+    from drag_editing_dev.drag.fastdrag.architectures import record_bytes
 
     model, clip, vae = checkpoint(args.ckpt)
     image, mask, points = edit_inputs(args.size)

@@ -56,12 +56,12 @@ def make_models(work: Path, tiny: bool) -> Path:
     (models / "checkpoints").mkdir(parents=True, exist_ok=True)
     comfy = os.environ["COMFYUI_PATH"]
     jobs = [
-        subprocess.Popen([sys.executable, str(ROOT / "tests/integration/make_rand_checkpoint.py"), comfy, arch,
+        subprocess.Popen([sys.executable, str(ROOT / "devtools/make_rand_checkpoint.py"), comfy, arch,
                           str(models / "checkpoints" / f"{name}.safetensors")])
         for name, arch in (TINY if tiny else FULL).items()
     ]
     widths = ["320"] * 4 if tiny else ["320", "640", "1280", "1280"]
-    jobs.append(subprocess.Popen([sys.executable, str(ROOT / "tests/lightningdrag_files.py"), str(models), "--widths", *widths, "--fp16"]))
+    jobs.append(subprocess.Popen([sys.executable, str(ROOT / "devtools/lightningdrag_files.py"), str(models), "--widths", *widths, "--fp16"]))
     if any(job.wait() != 0 for job in jobs):
         sys.exit("gpu_check: writing the random models failed (see above)")
     done.touch()
@@ -71,9 +71,9 @@ def make_models(work: Path, tiny: bool) -> Path:
 def worker(scenario: str, models: Path, out: Path, device: str, smoke: bool = False) -> None:
     """One ComfyUI process: the workloads under ``scenario``'s flags; writes ``out/<scenario>.json`` and ``.safetensors``."""
     sys.path.insert(0, str(HERE))
-    from comfy_bench import Stages, checkpoint, edit_inputs, setup_comfy, use_model_folders
+    from comfy_bench import Stages, boot_from_env, checkpoint, edit_inputs, use_model_folders
 
-    dynamic = setup_comfy(device, SCENARIOS[scenario])
+    dynamic = boot_from_env(device, SCENARIOS[scenario])
     import comfy.utils
     import torch
     from safetensors.torch import save_file
@@ -81,8 +81,8 @@ def worker(scenario: str, models: Path, out: Path, device: str, smoke: bool = Fa
     import fastdrag_pipeline
     import launches_per_step
     import lightningdrag_pipeline
-    from drag_editing_bench.nodes import lightningdrag_models
-    from drag_editing_bench.nodes import fastdrag_sampling as fd
+    from drag_editing_dev.nodes import lightningdrag_models
+    from drag_editing_dev.nodes import fastdrag_sampling as fd
 
     comfy.utils.PROGRESS_BAR_ENABLED = False  # the report is the output
     use_model_folders(models, ("checkpoints", "lightning_drag", "ipadapter"))
@@ -159,7 +159,7 @@ def worker(scenario: str, models: Path, out: Path, device: str, smoke: bool = Fa
 def _plain(stage, inpaint, clip, vae, lightning, image, mask, points, candidates: int):
     """The plain ddim sampler beside DragKSampler (launches_per_step.plain_inpainting), 25 steps, timed."""
     import launches_per_step
-    from drag_editing_bench.nodes import lightningdrag_sampling as ld
+    from drag_editing_dev.nodes import lightningdrag_sampling as ld
 
     bank = stage("VAE + appearance encode", lambda: ld.encode_appearance(lightning, clip, {"samples": vae.encode(image)}))
     return stage("sample (25 steps)", lambda: launches_per_step.plain_inpainting(inpaint, vae, bank, image, mask, 25, candidates))

@@ -3,7 +3,7 @@ each against a plain ComfyUI sampler on the same model, inputs and CFG, run in-p
 
 Run it with ComfyUI's Python (random weights are fine: the counts do not depend on them)::
 
-    python tests/lightningdrag_files.py /tmp/ld_models --widths 320 320 320 320      # for tiny checkpoints
+    python devtools/lightningdrag_files.py /tmp/ld_models --widths 320 320 320 320      # for tiny checkpoints
     COMFYUI_PATH=/opt/comfy33/ComfyUI $COMFYUI_PATH/../venv/bin/python benchmarks/launches_per_step.py \\
         --ckpt drag_test_sd15_tiny.safetensors --inpaint-ckpt drag_test_sd15_tiny_inpaint.safetensors \\
         --models /tmp/ld_models --size 256 [--device cuda]
@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from comfy_bench import checkpoint, edit_inputs, per_step, setup_comfy, use_model_folders  # setup_comfy loads the pack as drag_editing_bench
+from comfy_bench import boot_from_env, checkpoint, edit_inputs, per_step, use_model_folders  # boot_from_env loads the pack as drag_editing_dev
 
 
 def plain(patcher, cfg: float, sigmas, conditioning: list, latent):
@@ -45,7 +45,7 @@ def plain_inpainting(inpaint, vae, bank, image, mask, steps: int, candidates: in
     CFG 4 and batch, without LightningDrag's patches."""
     import comfy.samplers
 
-    from drag_editing_bench.nodes import lightningdrag_sampling as ld
+    from drag_editing_dev.nodes import lightningdrag_sampling as ld
 
     source = bank.source.repeat(candidates, 1, 1, 1)
     conditioning = ld.inpaint_conditioning(bank.conditioning, vae, image, mask, tuple(source.shape[-2:]))
@@ -59,10 +59,10 @@ def compare(model, inpaint, clip, vae, lightning, size: int, device: str) -> dic
     release). Returns ``{name: {"launches": ..., "syncs": ...}}``."""
     import torch
 
-    from drag_editing_bench.drag.fastdrag.image_space import fill_holes, warp_latent
-    from drag_editing_bench.nodes import fastdrag_sampling as fd
-    from drag_editing_bench.nodes import lightningdrag_sampling as ld
-    from drag_editing_bench.nodes.comfy_sampling import empty_prompt
+    from drag_editing_dev.drag.fastdrag.image_space import fill_holes, warp_latent
+    from drag_editing_dev.nodes import fastdrag_sampling as fd
+    from drag_editing_dev.nodes import lightningdrag_sampling as ld
+    from drag_editing_dev.nodes.comfy_sampling import empty_prompt
 
     image, mask, points = edit_inputs(size)
     latent = {"samples": vae.encode(image)}
@@ -103,16 +103,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ckpt", default="drag_test_sd15_tiny.safetensors")
     parser.add_argument("--inpaint-ckpt", default="drag_test_sd15_tiny_inpaint.safetensors")
-    parser.add_argument("--models", type=Path, required=True, help="folder with lightning_drag/ and ipadapter/ (tests/lightningdrag_files.py)")
+    parser.add_argument("--models", type=Path, required=True, help="folder with lightning_drag/ and ipadapter/ (devtools/lightningdrag_files.py)")
     parser.add_argument("--release", default="rand-lightning-drag")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
-    setup_comfy(args.device)
+    boot_from_env(args.device)
 
     import torch
 
-    from drag_editing_bench.nodes import lightningdrag_models as models
+    from drag_editing_dev.nodes import lightningdrag_models as models
 
     use_model_folders(args.models)
     model, clip, vae = checkpoint(args.ckpt)

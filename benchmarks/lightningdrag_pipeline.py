@@ -3,7 +3,7 @@
 Run it with ComfyUI's Python, after writing release files for the checkpoint's UNet widths (random
 weights are fine: timing does not depend on them)::
 
-    python tests/lightningdrag_files.py /tmp/ld_models --widths 320 320 320 320      # tiny checkpoints
+    python devtools/lightningdrag_files.py /tmp/ld_models --widths 320 320 320 320      # tiny checkpoints
     COMFYUI_PATH=/opt/comfy/ComfyUI $COMFYUI_PATH/../venv/bin/python benchmarks/lightningdrag_pipeline.py \\
         --ckpt rand_sd15_tiny_inpaint.safetensors --models /tmp/ld_models --mode ddim --size 512 [--device cuda]
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from comfy_bench import Stages, checkpoint, edit_inputs, setup_comfy, use_model_folders  # setup_comfy loads the pack as drag_editing_bench
+from comfy_bench import Stages, boot_from_env, checkpoint, edit_inputs, use_model_folders  # boot_from_env loads the pack as drag_editing_dev
 
 MODES = {"ddim": (25, 4.0, "ddim", "ddim_uniform"), "lcm": (8, 3.0, "lcm", "simple")}
 
@@ -31,7 +31,7 @@ def edit(stage: Stages, model, clip, vae, lightning, vision, image, mask, points
     for random image embeddings. Returns the edited latents and the appearance bank."""
     import torch
 
-    from drag_editing_bench.nodes import lightningdrag_sampling as ld
+    from drag_editing_dev.nodes import lightningdrag_sampling as ld
 
     steps, guidance, sampler, scheduler = MODES[mode]
     latent = stage("VAE encode", lambda: {"samples": vae.encode(image)})
@@ -58,7 +58,7 @@ def lcm(model):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ckpt", default="rand_sd15_tiny_inpaint.safetensors")
-    parser.add_argument("--models", type=Path, required=True, help="folder with lightning_drag/ and ipadapter/ (tests/lightningdrag_files.py)")
+    parser.add_argument("--models", type=Path, required=True, help="folder with lightning_drag/ and ipadapter/ (devtools/lightningdrag_files.py)")
     parser.add_argument("--release", default="rand-lightning-drag")
     parser.add_argument("--clip-vision", default=None)
     parser.add_argument("--mode", choices=list(MODES), default="ddim")
@@ -67,14 +67,14 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=1)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
-    setup_comfy(args.device)
+    boot_from_env(args.device)
 
     import comfy.clip_vision
     import comfy.model_management
     import folder_paths
     import torch
 
-    from drag_editing_bench.nodes import lightningdrag_models as models
+    from drag_editing_dev.nodes import lightningdrag_models as models
 
     use_model_folders(args.models)
     steps = MODES[args.mode][0]

@@ -6,10 +6,9 @@
 * **CFG chunks.** A model call's batch is ``len(cond_or_uncond)`` equal chunks, 0 = conditional
   (positive), 1 = unconditional, in any order, together or in separate calls (:func:`conditional`,
   :func:`conditional_rows`, :func:`add_on_rows`, :func:`for_every_chunk`).
-* **The step of a sigma.** Schedules are matched in log sigma (:func:`nearest_step`), on the device,
-  with no host sync; :func:`schedule_step` finds the current step of a sampling run.
-* **The DDIM ending.** The official DDIM schedulers end at ``alphas_cumprod[0]``, not at a clean
-  sample; :func:`vp_latent` turns ComfyUI's result there into the latent they decode.
+* **The sampling run.** :func:`schedule_step` finds the current step of a run from the schedule ComfyUI
+  hands every model call (the math is in drag/schedule.py); :func:`step_sigma` is the sigma an attention
+  patch is called at.
 * **Patches beside other packs' patches** (the rest of this module).
 
 A ComfyUI model keeps, in ``model_options["transformer_options"]``, lists of patches that all run
@@ -36,17 +35,15 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import torch
 
 from .errors import DragInputError
+from .schedule import nearest_step
 
 BlockKey = tuple[str, int]
 """A transformer block as ComfyUI names it: ``("input" | "middle" | "output", id)``."""
-
-TRAIN_TIMESTEPS = 1000
-"""Training timesteps of the SD family's discrete schedule (sigma tables have one sigma per timestep)."""
 
 LayerKey = tuple[str, int, int]
 """One transformer layer: its block's key and its index inside the block (0 for every SD1.5 block)."""
@@ -63,28 +60,45 @@ def layer_key(extra_options: dict) -> LayerKey | None:
     return str(block[0]), int(block[1]), int(extra_options.get("block_index", 0))
 
 
-def _chunks(extra_options: dict) -> list[int]:
-    return list(extra_options.get("cond_or_uncond", [0]))
+def chunks(extra_options: dict) -> tuple[int, ...]:
+    """The call's CFG chunks in batch order (0 conditional, 1 unconditional), from ComfyUI's ``cond_or_uncond``."""
+    return tuple(extra_options.get("cond_or_uncond", [0]))
+
+
+def activations_hw(extra_options: dict) -> tuple[int, int]:
+    """The (height, width) of the activations an attention patch is called on (ComfyUI's ``activations_shape``)."""
+    return tuple(extra_options["activations_shape"][-2:])
+
+
+def plain_attention(attention: Callable, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, extra_options: dict) -> torch.Tensor:
+    """ComfyUI's attention function ``attention`` (``optimized_attention``) on projected q, k, v, called as a
+    transformer block calls it, with the block's heads, precision and options from ``extra_options``."""
+    return attention(q, k, v, extra_options["n_heads"], attn_precision=extra_options.get("attn_precision"), transformer_options=extra_options)
+
+
+def step_sigma(extra_options: dict) -> torch.Tensor:
+    """The sigma(s) of the model call an attention patch runs in, as ComfyUI hands them to patches ([B] or [1])."""
+    return extra_options["sigmas"]
 
 
 def conditional(x: torch.Tensor, extra_options: dict) -> torch.Tensor | None:
     """The rows of ``x`` ([B, ...]) that belong to the conditional (positive) chunk, or None if the call has none."""
-    chunks = _chunks(extra_options)
-    if 0 not in chunks:
+    order = chunks(extra_options)
+    if 0 not in order:
         return None
-    size = x.shape[0] // len(chunks)
-    return x.narrow(0, chunks.index(0) * size, size)
+    size = x.shape[0] // len(order)
+    return x.narrow(0, order.index(0) * size, size)
 
 
 def conditional_rows(extra_options: dict, like: torch.Tensor) -> torch.Tensor | None:
     """A [B, 1, 1] tensor (``like``'s batch, device and dtype) that is 1 on the rows of conditional chunks
     and 0 elsewhere, or None when every chunk is conditional. Made on the device without a host copy."""
-    chunks = _chunks(extra_options)
-    if 1 not in chunks:
+    order = chunks(extra_options)
+    if 1 not in order:
         return None
     rows = like.new_zeros(like.shape[0], 1, 1)
-    size = like.shape[0] // len(chunks)
-    for i, kind in enumerate(chunks):
+    size = like.shape[0] // len(order)
+    for i, kind in enumerate(order):
         if kind == 0:
             rows[i * size : (i + 1) * size] = 1
     return rows
@@ -98,26 +112,52 @@ def add_on_rows(x: torch.Tensor, add: torch.Tensor, rows: torch.Tensor | None) -
 
 def for_every_chunk(x: torch.Tensor, extra_options: dict) -> torch.Tensor:
     """``x`` (one chunk's rows, [b, ...]) for each chunk of the call, [chunks·b, ...]; a view (no copy) when b is 1."""
-    chunks = len(_chunks(extra_options))
-    if chunks == 1:
+    count = len(chunks(extra_options))
+    if count == 1:
         return x
     if x.shape[0] == 1:
-        return x.expand(chunks, *x.shape[1:])
-    return x.repeat(chunks, *([1] * (x.dim() - 1)))
+        return x.expand(count, *x.shape[1:])
+    return x.repeat(count, *([1] * (x.dim() - 1)))
 
 
 def chunk_count(extra_options: dict) -> int:
-    return len(_chunks(extra_options))
+    return len(chunks(extra_options))
 
 
-def nearest_step(schedule: torch.Tensor, sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each of ``sigma`` ([...]), the index of the nearest sigma of ``schedule`` ([S]) and the distance
-    to it, both in log sigma (relative, so high and low sigmas count alike). A sigma of 0 in the schedule
-    is never nearest. Runs where the tensors are; no host sync."""
-    sigma = sigma.to(schedule)
-    distance = (schedule.log() - sigma.clamp(min=1e-10).log()[..., None]).abs()
-    gap, index = distance.min(dim=-1)
-    return index, gap
+class CFGCall(NamedTuple):
+    """One call of a sampler CFG function, as the pack reads ComfyUI's ``args``: the conditional and unconditional
+    predictions, the run's current step (a 0-d device tensor) and its number of steps (:func:`schedule_step`)."""
+
+    cond: torch.Tensor
+    uncond: torch.Tensor
+    step: torch.Tensor
+    steps: int
+
+
+def cfg_call(args: dict) -> CFGCall:
+    """What a sampler CFG function (``set_model_sampler_cfg_function``) needs of ComfyUI's ``args``."""
+    step, steps = schedule_step(args["model_options"]["transformer_options"], args["sigma"])
+    return CFGCall(args["cond"], args["uncond"], step, steps)
+
+
+def with_cond_scale(args: dict, scale: torch.Tensor | float) -> dict:
+    """ComfyUI's CFG ``args`` with another ``cond_scale``, for handing a call on to another pack's CFG function."""
+    return {**args, "cond_scale": scale}
+
+
+def cfg_function(patcher) -> Callable[[dict], torch.Tensor] | None:
+    """The sampler CFG function already set on a model (by another pack), or None."""
+    return patcher.model_options.get("sampler_cfg_function")
+
+
+def attention_patches(patcher, kind: str) -> list:
+    """The patches of ``kind`` (``"attn1_patch"``, ``"attn2_patch"``...) that run on every call of a model."""
+    return list(patcher.model_options.get("transformer_options", {}).get("patches", {}).get(kind, []))
+
+
+def with_patch(kind: str, patch: Callable) -> dict:
+    """``transformer_options`` for calling a diffusion model directly with one patch of ``kind``."""
+    return {"patches": {kind: [patch]}}
 
 
 def schedule_step(transformer_options: dict, sigma: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -130,15 +170,6 @@ def schedule_step(transformer_options: dict, sigma: torch.Tensor) -> tuple[torch
     sigmas = transformer_options["sample_sigmas"]
     step, _ = nearest_step(sigmas[:-1], sigma.reshape(-1)[:1])
     return step[0], len(sigmas) - 1
-
-
-def vp_latent(x: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
-    """The diffusers-style (variance-preserving) latent z of ComfyUI's (variance-exploding) sample ``x`` at ``sigma``.
-
-    The official DDIM schedulers end at alphas_cumprod[0] and decode z there; ComfyUI returns x, which
-    differs by the factor sqrt(1 + sigma^2).
-    """
-    return x / torch.sqrt(1 + torch.as_tensor(sigma, dtype=x.dtype, device=x.device) ** 2)
 
 
 def _moved(value: Any, device: torch.device) -> Any:

@@ -1,4 +1,10 @@
-"""Conversions between latent-resolution masks and ComfyUI MASKs at image resolution."""
+"""Masks: which pixels of a ComfyUI MASK are editable under each method's rule, and conversions between
+latent-resolution masks and MASKs at image resolution.
+
+Each method binarises a soft mask by its official code's rule, so a mask of values between 0 and 1 gives
+each method the region its own code would give it: :func:`fastdrag_editable` (any value above 0) and
+:func:`lightningdrag_editable` (0.5 and above).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,19 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .checks import LATENT_FACTOR
+
+
+def fastdrag_editable(mask: Tensor) -> Tensor:
+    """FastDrag's editable pixels of ``mask`` (any shape, 1 = may change): every value above 0, bool. The official
+    demo binarises the user's sketch with ``> 0`` and later treats any nonzero pixel as masked."""
+    return mask > 0
+
+
+def lightningdrag_editable(mask: Tensor) -> Tensor:
+    """LightningDrag's editable pixels of ``mask`` (any shape, 1 = may change): values of 0.5 and above, bool. The
+    official pipeline binarises the mask with diffusers' ``VaeImageProcessor(do_binarize=True)``, which sets
+    values below 0.5 to 0 and the rest to 1."""
+    return mask >= 0.5
 
 
 def latent_mask_to_image(mask: Tensor) -> Tensor:

@@ -11,7 +11,7 @@ import latent_preview
 import torch
 
 from ..drag.checks import check_finite
-from ..drag.comfy_protocol import TRAIN_TIMESTEPS
+from ..drag.schedule import TRAIN_TIMESTEPS
 from ..drag.errors import DragInputError
 
 
@@ -35,7 +35,7 @@ def sigma_table(model) -> torch.Tensor | None:
 def with_official_ddim_end(model, sigmas: torch.Tensor) -> torch.Tensor | None:
     """``sigmas`` ending where the official DDIM schedulers (``set_alpha_to_one=False``) end, at
     alphas_cumprod[0] (the sigma of timestep 0) instead of at 0; None for a model without the table.
-    Decode the result there through :func:`drag.comfy_protocol.vp_latent`."""
+    Decode the result there through :func:`drag.schedule.vp_latent`."""
     table = sigma_table(model)
     if table is None:
         return None

@@ -19,8 +19,8 @@ from ..drag.errors import DragInputError
 from ..drag.fastdrag.architectures import check_family, record_bytes, record_storage, supported_list
 from ..drag.fastdrag.inversion import sample_fastdrag_inversion
 from ..drag.fastdrag.kv import ConsistencyPatch, DragKV, KVRecorder, check_latent
-from ..drag.comfy_protocol import refuse_split_across_devices, vp_latent
-from ..drag.fastdrag.schedule import fastdrag_timesteps
+from ..drag.comfy_protocol import attention_patches, refuse_split_across_devices
+from ..drag.schedule import fastdrag_timesteps, vp_latent
 from .comfy_sampling import check_conditioning, empty_prompt, latent_samples, progress_callback, sigma_table
 
 WRAPPER_KEY = "drag_editing.fastdrag_consistency"
@@ -110,7 +110,7 @@ def with_consistency(model, kv: DragKV):
     Other nodes' patches stay and run with it; a second FastDrag record is refused, since both would
     set the same layers' keys and values and only the last would count.
     """
-    installed = model.model_options.get("transformer_options", {}).get("patches", {}).get("attn1_patch", [])
+    installed = attention_patches(model, "attn1_patch")
     if any(isinstance(p, ConsistencyPatch) for p in installed):
         raise DragInputError(
             "model: it already reuses the keys and values of a FastDrag inversion (a FastDragConsistency node is "

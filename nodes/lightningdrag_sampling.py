@@ -16,15 +16,19 @@ from comfy.patcher_extension import WrappersMP
 
 from ..drag.checks import LATENT_FACTOR, as_mask_batch, check_mask_fits
 from ..drag.errors import DragInputError
+from ..drag.latent_masks import lightningdrag_editable
 from ..drag.lightningdrag.attention import AppearanceBank, AppearanceRecorder, PointEmbeds, sampling_patches
 from ..drag.lightningdrag.augment import with_border_anchors
 from ..drag.lightningdrag.checks import check_edit_inputs, check_image_embeds
 from ..drag.lightningdrag.guidance import point_cfg_function
 from ..drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 from ..drag.lightningdrag.noise_prior import noise_prior
-from ..drag.comfy_protocol import current_replace, describe, install_replace, module_of, refuse_split_across_devices, vp_latent
+from ..drag.comfy_protocol import (
+    cfg_function, current_replace, describe, install_replace, module_of, plain_attention, refuse_split_across_devices, with_patch,
+)
 from ..drag.lightningdrag.point_net import embed_points
 from ..drag.points import DragPoints
+from ..drag.schedule import vp_latent
 from .comfy_sampling import check_conditioning, empty_prompt, latent_samples, progress_callback, with_official_ddim_end
 from .lightningdrag_models import LightningDragModels
 
@@ -58,7 +62,7 @@ def encode_appearance(models: LightningDragModels, clip, latent: dict) -> Appear
         base.process_latent_in(samples).to(device, dtype),
         timesteps=torch.zeros(1, device=device),
         context=conditioning[0][0].to(device, dtype),
-        transformer_options={"patches": {"attn1_patch": [recorder]}},
+        transformer_options=with_patch("attn1_patch", recorder),
     )
     # Kept where ComfyUI keeps node outputs (system memory unless --gpu-only) while it waits in ComfyUI's cache;
     # the sampling patches move it in with the model.
@@ -107,7 +111,7 @@ def _check_model(model, models: LightningDragModels) -> None:
 def inpaint_conditioning(conditioning: list, vae, image: torch.Tensor, mask: torch.Tensor, latent_hw) -> list:
     """The text conditioning with the official inpainting channels: the mask (1 = editable,
     binarised at 0.5, nearest to the latent grid) and the latent of the image greyed where editable."""
-    editable = (mask >= 0.5).to(image.device)  # a mask from LoadImage is on the CPU, a decoded image may not be
+    editable = lightningdrag_editable(mask).to(image.device)  # a mask from LoadImage is on the CPU, a decoded image may not be
     masked = torch.where(editable[..., None], torch.full_like(image[..., :3], 0.5), image[..., :3])
     masked_latent = vae.encode(masked)
     latent_mask = editable.float()[:, None, ::LATENT_FACTOR, ::LATENT_FACTOR][..., : latent_hw[0], : latent_hw[1]]
@@ -127,7 +131,7 @@ def _self_attentions(patcher) -> dict:
 
 
 def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, extra_options: dict) -> torch.Tensor:
-    return optimized_attention(q, k, v, extra_options["n_heads"], attn_precision=extra_options.get("attn_precision"), transformer_options=extra_options)
+    return plain_attention(optimized_attention, q, k, v, extra_options)
 
 
 ATTENTION_MAP_READERS = {"comfy_extras.nodes_sag": "SelfAttentionGuidance"}
@@ -170,7 +174,7 @@ def patched_model(model, models: LightningDragModels, appearance: AppearanceBank
         install_replace(patched, "attn2", key, cross_attention[key])
     patched.add_wrapper_with_key(WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, _forget_after_run(installed.inputs))
     if point_guidance > 1.0:
-        other = patched.model_options.get("sampler_cfg_function")
+        other = cfg_function(patched)
         if other is not None:
             logging.info(f"DragKSampler: point guidance runs through the CFG function already on the model, {describe(other)}")
         patched.set_model_sampler_cfg_function(point_cfg_function(point_guidance, decay, other), disable_cfg1_optimization=True)

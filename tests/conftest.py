@@ -1,4 +1,5 @@
-"""Test setup: load the pack under a unique package name, without ComfyUI.
+"""Test setup: the pack loaded as ``drag_editing_dev`` without ComfyUI (devtools/in_process.py), and the devtools
+folder (the random model writers, ComfyUI in-process) importable.
 
 ComfyUI imports a node pack as a package named after its folder, and has a top-level module called
 ``nodes`` of its own; so the pack is never imported through ``sys.path`` here. Its method code
@@ -8,29 +9,18 @@ ComfyUI imports a node pack as a package named after its folder, and has a top-l
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
 PACK_ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "drag_editing_pack_under_test"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(PACK_ROOT / "devtools"))  # the tools tests and benchmarks share (devtools/README.md)
 
+from in_process import load_pack  # noqa: E402
 
-def _load_pack() -> None:
-    if PACKAGE in sys.modules:
-        return
-    spec = importlib.util.spec_from_file_location(
-        PACKAGE, PACK_ROOT / "__init__.py", submodule_search_locations=[str(PACK_ROOT)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[PACKAGE] = module
-    spec.loader.exec_module(module)
-
-
-_load_pack()
+load_pack()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from drag_editing_pack_under_test.drag.errors import DragInputError
+from drag_editing_dev.drag.errors import DragInputError
 
 
 def error_of(fn, *args, **kwargs) -> str:

@@ -27,16 +27,16 @@ if __name__ == "__main__":
 import torch
 
 from helpers import runs
-from drag_editing_pack_under_test.drag.errors import DragInputError
-from drag_editing_pack_under_test.drag.fastdrag.to_latent import mask_to_latent, points_to_latent
-from drag_editing_pack_under_test.drag.fastdrag.warp import (
+from drag_editing_dev.drag.errors import DragInputError
+from drag_editing_dev.drag.fastdrag.to_latent import mask_to_latent, points_to_latent
+from drag_editing_dev.drag.fastdrag.warp import (
     check_handles_in_circle,
     destinations,
     mask_circle,
     source_map,
     warp_vectors,
 )
-from drag_editing_pack_under_test.drag.points import DragPoints
+from drag_editing_dev.drag.points import DragPoints
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "warp_preview.json"
 

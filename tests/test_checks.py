@@ -3,8 +3,8 @@
 import torch
 
 from helpers import error_of
-from drag_editing_pack_under_test.drag.checks import as_mask_batch, check_editable, check_finite, check_latent_fits, check_mask_fits, check_mask_size
-from drag_editing_pack_under_test.drag.points import DragPoints
+from drag_editing_dev.drag.checks import as_mask_batch, check_editable, check_finite, check_latent_fits, check_mask_fits, check_mask_size
+from drag_editing_dev.drag.points import DragPoints
 
 POINTS = DragPoints.from_pairs([((10, 20), (30, 40))], 96, 64)
 

@@ -1,5 +1,5 @@
 """How the pack meets ComfyUI (drag/comfy_protocol.py), without ComfyUI: block keys, CFG chunks, the step of a
-sigma, the DDIM ending, patch objects, and installing a replacement beside another pack's.
+sigma, patch objects, and installing a replacement beside another pack's.
 
 ``PatcherOptions`` (tests/unet_harness.py) holds model options as ComfyUI's ModelPatcher does, so the lookup
 order (``(block, id, index)`` before ``(block, id)``) is checked here; the same behaviour is checked on a real
@@ -14,9 +14,10 @@ import torch
 
 from helpers import error_of
 from unet_harness import PatcherOptions
-from drag_editing_pack_under_test.drag.comfy_protocol import (
+from drag_editing_dev.drag.comfy_protocol import (
     Patch, Placed, add_on_rows, conditional, conditional_rows, current_replace, describe, for_every_chunk, install_replace, layer_key,
-    module_of, nearest_step, schedule_step, vp_latent,
+    activations_hw, attention_patches, cfg_call, cfg_function, chunks, module_of, plain_attention, schedule_step, step_sigma,
+    with_cond_scale, with_patch,
 )
 
 
@@ -53,17 +54,10 @@ def test_cfg_chunks_in_any_order_together_or_alone():
     assert one.flatten().tolist() == [0.0] * 3 and one.data_ptr() == x.data_ptr()
 
 
-def test_steps_are_found_in_log_sigma_and_a_final_zero_is_never_one():
+def test_the_step_of_a_run_is_found_from_the_schedule_comfyui_hands_the_model():
     schedule = torch.tensor([14.6, 4.0, 1.0, 0.0])
-    index, gap = nearest_step(schedule, torch.tensor([14.6, 3.0, 0.9, 0.0]))
-    assert index.tolist() == [0, 1, 2, 2] and gap[0] == 0 and gap[-1] > 10
     step, steps = schedule_step({"sample_sigmas": schedule}, torch.full((2,), 1.05))
     assert int(step) == 2 and steps == 3 and step.dim() == 0
-
-
-def test_the_ddim_ending_reads_the_ve_sample_as_a_vp_latent():
-    x = torch.full((1, 4, 2, 2), 2.0)
-    torch.testing.assert_close(vp_latent(x, 0.75), x / 1.25)
 
 
 def test_an_existing_replacement_is_chained_not_dropped():
@@ -116,9 +110,30 @@ def test_patches_are_named_by_function_and_pack():
 
 
 def test_a_model_split_across_gpus_is_refused_by_name():
-    from drag_editing_pack_under_test.drag.comfy_protocol import refuse_split_across_devices
+    from drag_editing_dev.drag.comfy_protocol import refuse_split_across_devices
 
     refuse_split_across_devices({}, "DragKSampler")  # one device: nothing to refuse
     for options in ({"multigpu_options": {"cuda:0": {}, "cuda:1": {}}}, {"multigpu_clones": {"cuda:1": object()}}):
         message = error_of(refuse_split_across_devices, options, "DragKSampler")
         assert message.startswith("model: it is set up to split sampling across several GPUs") and "DragKSampler" in message
+
+
+def test_what_the_pack_reads_of_comfyuis_options_is_read_in_one_place():
+    options = {"cond_or_uncond": [1, 0], "sigmas": torch.tensor([2.5]), "activations_shape": (2, 320, 8, 12), "n_heads": 5,
+               "attn_precision": None}
+    assert chunks(options) == (1, 0) and chunks({}) == (0,)
+    assert float(step_sigma(options)) == 2.5 and activations_hw(options) == (8, 12)
+    seen = []
+    plain_attention(lambda *a, **k: seen.append((a[3], k["attn_precision"], k["transformer_options"])), 1, 2, 3, options)
+    assert seen == [(5, None, options)]
+    patcher = PatcherOptions()
+    assert attention_patches(patcher, "attn1_patch") == [] and cfg_function(patcher) is None
+    patcher.set_model_attn1_patch(len)
+    patcher.model_options["sampler_cfg_function"] = max
+    assert attention_patches(patcher, "attn1_patch") == [len] and cfg_function(patcher) is max
+    assert with_patch("attn1_patch", len) == {"patches": {"attn1_patch": [len]}}
+    args = {"cond": torch.ones(1), "uncond": torch.zeros(1), "sigma": torch.tensor([1.05]), "cond_scale": 7.0,
+            "model_options": {"transformer_options": {"sample_sigmas": torch.tensor([14.6, 4.0, 1.0, 0.0])}}}
+    call = cfg_call(args)
+    assert (float(call.cond), float(call.uncond), int(call.step), call.steps) == (1.0, 0.0, 2, 3)
+    assert with_cond_scale(args, 2.0)["cond_scale"] == 2.0 and args["cond_scale"] == 7.0

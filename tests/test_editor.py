@@ -6,7 +6,7 @@ import json
 import torch
 
 from helpers import error_of, runs
-from drag_editing_pack_under_test.drag.editor import editor_outputs
+from drag_editing_dev.drag.editor import editor_outputs
 
 
 def test_editor_outputs_default_and_connected_mask():

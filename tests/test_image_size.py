@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from helpers import error_of
-from drag_editing_pack_under_test.drag.image_size import working_size
+from drag_editing_dev.drag.image_size import working_size
 
 
 def _lightningdrag_demo(width: int, height: int) -> tuple[int, int]:

@@ -1,6 +1,6 @@
 """The pack's own start-up behaviour inside ComfyUI (version check), without ComfyUI."""
 
-import drag_editing_pack_under_test as pack
+import drag_editing_dev as pack
 
 
 def test_an_untested_older_comfyui_is_warned_about(caplog):

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from drag_editing_pack_under_test.drag.errors import DragInputError
-from drag_editing_pack_under_test.drag.points import DragPoints
+from drag_editing_dev.drag.errors import DragInputError
+from drag_editing_dev.drag.points import DragPoints
 
 
 def test_json_round_trip():

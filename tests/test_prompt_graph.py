@@ -8,9 +8,9 @@ from pathlib import Path
 import torch
 
 from helpers import error_of
-from drag_editing_pack_under_test.drag.editor import check_workflow
-from drag_editing_pack_under_test.drag.points import DragPoints
-from drag_editing_pack_under_test.drag.prompt_graph import bypassed_resize, warps_fed_by
+from drag_editing_dev.drag.editor import check_workflow
+from drag_editing_dev.drag.points import DragPoints
+from drag_editing_dev.drag.prompt_graph import bypassed_resize, warps_fed_by
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows" / "api"
 FASTDRAG = "Drag - FastDrag SD1.5, SD2.json"

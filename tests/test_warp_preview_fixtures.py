@@ -11,8 +11,8 @@ import json
 import torch
 
 from make_warp_preview_fixtures import FIXTURE, cases, fixture_text, relocation
-from drag_editing_pack_under_test.drag.fastdrag.to_latent import mask_to_latent, points_to_latent
-from drag_editing_pack_under_test.drag.points import DragPoints
+from drag_editing_dev.drag.fastdrag.to_latent import mask_to_latent, points_to_latent
+from drag_editing_dev.drag.points import DragPoints
 
 DISCRETE = ("name", "width", "height", "aggregation", "pairs", "mask", "latent", "region", "handles", "targets", "outside_pair")
 

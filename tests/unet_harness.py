@@ -25,9 +25,9 @@ import torch
 import torch.nn.functional as F
 from diffusers import DDIMScheduler, UNet2DConditionModel
 
-from drag_editing_pack_under_test.drag.comfy_protocol import current_replace
-from drag_editing_pack_under_test.drag.fastdrag.architectures import level_size
-from drag_editing_pack_under_test.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
+from drag_editing_dev.drag.comfy_protocol import current_replace
+from drag_editing_dev.drag.fastdrag.architectures import level_size
+from drag_editing_dev.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 
 CONTEXT_DIM = 32
 SDXL_POOLED_DIM = 32

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from ..checks import LATENT_FACTOR, as_mask_batch, check_editable, check_latent_fits, check_mask_fits
-from ..latent_masks import image_mask_to_latent, latent_mask_to_image
+from ..latent_masks import fastdrag_editable, image_mask_to_latent, latent_mask_to_image
 from ..points import DragPoints
 from .bnni import bnni
 from .to_latent import mask_to_latent, points_to_latent
@@ -31,7 +31,7 @@ def edit_region(mask: Tensor | None, points: DragPoints, batch: int = 1, device:
         mask = as_mask_batch(mask)
         check_mask_fits(mask, points, batch)
         region = mask_to_latent(mask.float())
-        check_editable(mask > 0, "mask", region)
+        check_editable(fastdrag_editable(mask), "mask", region)
     handles, _ = points_to_latent(points)
     for element in region:
         check_handles_in_circle(handles, *mask_circle(element), masked=mask is not None)

@@ -30,9 +30,10 @@ import torch
 from torch import Tensor
 
 from ..comfy_protocol import (
-    LayerKey, Patch, chunk_count, conditional, for_every_chunk, layer_key, nearest_step, refuse_split_across_devices,
+    LayerKey, Patch, chunk_count, conditional, for_every_chunk, layer_key, refuse_split_across_devices, step_sigma,
 )
 from ..errors import DragInputError
+from ..schedule import nearest_step
 from ..transfer import CopyStream, StepPrefetch, host_buffer
 
 _SIGMA_TOLERANCE = 1e-3  # relative; recorded and requested sigmas come from the same table
@@ -229,7 +230,7 @@ class ConsistencyPatch(Patch):
                 "drag_kv: the model was evaluated outside a sampling run, so the recorded step is unknown; sample it with "
                 "a ComfyUI sampler node (KSampler, SamplerCustom, FastDragKSampler)."
             )
-        recorded = run.slices(n, extra_options["sigmas"])[key]
+        recorded = run.slices(n, step_sigma(extra_options))[key]
         recorded = for_every_chunk(recorded.to(dtype=n.dtype), extra_options)
         return n, recorded, recorded
 

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..latent_masks import fastdrag_editable
 from ..points import DragPoints
 
 
@@ -38,12 +39,12 @@ def points_to_latent(points: DragPoints) -> tuple[Tensor, Tensor]:
 def mask_to_latent(mask: Tensor) -> Tensor:
     """The official latent edit mask of an image-resolution mask.
 
-    ``mask``: [B, H, W] float (ComfyUI MASK, 1 = may change; any value > 0 counts as masked).
+    ``mask``: [B, H, W] float (ComfyUI MASK, 1 = may change; :func:`~drag.latent_masks.fastdrag_editable`: any value > 0).
     Returns [B, H//8, W//8] bool, True where the warp may move pixels.
     """
     b, h, w = mask.shape
     half_w, half_h = half_resolution(w, h)
-    binary = (mask > 0).float()[:, None]
+    binary = fastdrag_editable(mask).float()[:, None]
     half = F.interpolate(binary, (half_h, half_w), mode="nearest")
     latent = F.interpolate(half, (int(half_h / 4), int(half_w / 4)), mode="bilinear", align_corners=False, antialias=False)
     return latent[:, 0] > 0

@@ -31,7 +31,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor, nn
 
-from ..comfy_protocol import BlockKey, Patch, Placed, add_on_rows, conditional_rows
+from ..comfy_protocol import BlockKey, Patch, Placed, activations_hw, add_on_rows, chunks, conditional_rows
 from ..errors import DragInputError
 from .layout import BY_KEY, TRANSFORMER_BLOCKS, block_key
 from .release import CLIP_VISION_DIM, CONTEXT_DIM, IP_TOKENS
@@ -164,7 +164,7 @@ def _level(inputs: Placed, key: BlockKey, extra_options: dict) -> int:
     embedding there has the block's resolution (``activations_shape``). The level is not looked up by size:
     on a small image the deepest levels are all 1×1."""
     level = BY_KEY[key].level
-    hw = tuple(extra_options["activations_shape"][-2:])
+    hw = activations_hw(extra_options)
     if tuple(inputs.levels[level][0].shape[-2:]) != hw:
         sizes = [tuple(h.shape[-2:]) for h, _ in inputs.levels]
         raise DragInputError(
@@ -235,7 +235,7 @@ class PointSelfAttention(Patch):
         between = k.shape[1] - q.shape[1]
         p_keys = once((self.key, "key terms", between, q.device, q.dtype), lambda: torch.cat(
             [t.p_target, t.p_target.new_zeros(1, between, t.p_target.shape[2]), t.p_handle], dim=1))
-        layout = (tuple(extra_options.get("cond_or_uncond", [0])), q.shape[0], q.device, q.dtype)
+        layout = (chunks(extra_options), q.shape[0], q.device, q.dtype)
         rows = once(("rows", *layout), lambda: conditional_rows(extra_options, q))
         k_bank, v_bank = once((self.key, "bank rows", *layout), lambda: _rows(q.shape[0], t.k_bank, t.v_bank))
         q = add_on_rows(q, t.p_target, rows)

@@ -11,16 +11,17 @@ from torch import Tensor
 
 from ..checks import check_editable
 from ..errors import DragInputError
+from ..latent_masks import lightningdrag_editable
 from ..points import DragPoints
 
 
 def with_border_anchors(points: DragPoints, mask: Tensor, count: int) -> DragPoints:
     """``points`` followed by ``count`` anchor pairs (handle == target) on the pixels just outside
-    ``mask`` ([H, W] or [1, H, W], > 0.5 = editable, at the points' image size), picked at evenly spaced
+    ``mask`` ([H, W] or [1, H, W], editable by :func:`~drag.latent_masks.lightningdrag_editable`, at the points' image size), picked at evenly spaced
     angles around the mask's centre. ``count`` 0 returns ``points`` unchanged."""
     if count <= 0:
         return points
-    mask = mask.reshape(mask.shape[-2:]) > 0.5
+    mask = lightningdrag_editable(mask.reshape(mask.shape[-2:]))
     check_editable(mask[None])
     if bool(mask.all()):
         raise DragInputError(

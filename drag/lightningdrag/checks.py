@@ -7,6 +7,7 @@ from torch import Tensor
 
 from ..checks import LATENT_FACTOR, as_mask_batch, check_editable, check_mask_size
 from ..errors import DragInputError
+from ..latent_masks import lightningdrag_editable
 from .attention import PointEmbeds
 from .release import CLIP_VISION_DIM
 
@@ -36,7 +37,7 @@ def check_edit_inputs(embeds: PointEmbeds, source_shape: tuple[int, ...], image:
             "so nothing may change. Use a mask whose editable region is 1 (paint it at full strength, or pass a soft "
             "mask through ThresholdMask with a value below its strength)."
         )
-    check_editable(mask >= 0.5)
+    check_editable(lightningdrag_editable(mask))
     return mask
 
 

@@ -20,7 +20,7 @@ from typing import Callable
 
 from torch import Tensor
 
-from ..comfy_protocol import schedule_step
+from ..comfy_protocol import cfg_call, with_cond_scale
 from ..errors import DragInputError
 
 DECAYS = ("none", "linear", "square", "cubic", "inv_square")
@@ -45,7 +45,7 @@ def point_guidance_scale(decay: str, scale: float, step: int | Tensor, steps: in
 def point_cfg_function(scale: float, decay: str, inner: Callable[[dict], Tensor] | None = None) -> Callable[[dict], Tensor]:
     """A ComfyUI ``sampler_cfg_function``: ``uncond + s_i · (cond - uncond)`` with s_i from the step index.
 
-    The step is found on the device (:func:`..comfy_protocol.schedule_step`: exact for samplers that
+    The step is found on the device (:func:`..comfy_protocol.cfg_call`: exact for samplers that
     evaluate the model once per step, e.g. ddim, euler, lcm), so no host sync happens per step. Install
     it with ``disable_cfg1_optimization=True``: the unconditional pass is needed even when s_i is near 1.
 
@@ -54,11 +54,10 @@ def point_cfg_function(scale: float, decay: str, inner: Callable[[dict], Tensor]
     """
 
     def cfg(args: dict) -> Tensor:
-        step, steps = schedule_step(args["model_options"]["transformer_options"], args["sigma"])
-        s = point_guidance_scale(decay, scale, step.to(args["cond"].dtype), steps).to(args["cond"].device)
+        call = cfg_call(args)
+        s = point_guidance_scale(decay, scale, call.step.to(call.cond.dtype), call.steps).to(call.cond.device)
         if inner is not None:
-            return inner({**args, "cond_scale": s})
-        uncond = args["uncond"]
-        return uncond + s * (args["cond"] - uncond)
+            return inner(with_cond_scale(args, s))
+        return call.uncond + s * (call.cond - call.uncond)
 
     return cfg

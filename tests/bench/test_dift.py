@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from drag.bench.dift import dift_features
+from drag_editing_dev.drag.bench.dift import dift_features
 
 
 def test_each_step_of_the_protocol():

@@ -11,8 +11,8 @@ from PIL import Image
 
 from helpers import random_lpips_weights
 
-from drag.bench.metrics import AlexNetLPIPS, image_fidelity, load_lpips, match_distances, protocol_pair
-from drag.errors import DragInputError
+from drag_editing_dev.drag.bench.metrics import AlexNetLPIPS, image_fidelity, load_lpips, match_distances, protocol_pair
+from drag_editing_dev.drag.errors import DragInputError
 
 
 def random_lpips(seed: int = 0) -> AlexNetLPIPS:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from drag.bench.report import RunView, SampleView, compare, table, to_csv, to_html, to_json
+from drag_editing_dev.drag.bench.report import RunView, SampleView, compare, table, to_csv, to_html, to_json
 
 RECORDS = [
     {"key": "animals/a", "category": "animals", "distances": [10.0], "fidelity": 0.9, "seconds": 2.0},

@@ -12,10 +12,10 @@ import pytest
 import torch
 from PIL import Image
 
-from drag.bench.samples import editor_document, read_pickle, read_samples
-from drag.editor import PAINTED, edit_runs, mask_edits
-from drag.errors import DragInputError
-from drag.points import DragPoints
+from drag_editing_dev.drag.bench.samples import editor_document, read_pickle, read_samples
+from drag_editing_dev.drag.editor import PAINTED, edit_runs, mask_edits
+from drag_editing_dev.drag.errors import DragInputError
+from drag_editing_dev.drag.points import DragPoints
 
 MINI = Path(__file__).resolve().parents[3] / "shared" / "dragbench-mini"
 

@@ -12,10 +12,10 @@ from PIL import Image
 
 from helpers import random_lpips_weights
 
-from drag.bench.metrics import AlexNetLPIPS
-from drag.bench.runner import RunFolder
-from drag.bench.samples import Sample
-from drag.bench.scoring import SCORES, score_run
+from drag_editing_dev.drag.bench.metrics import AlexNetLPIPS
+from drag_editing_dev.drag.bench.runner import RunFolder
+from drag_editing_dev.drag.bench.samples import Sample
+from drag_editing_dev.drag.bench.scoring import SCORES, score_run
 
 
 def positional(image: torch.Tensor, prompt: str) -> torch.Tensor:

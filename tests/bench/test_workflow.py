@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from drag.bench.samples import Sample
-from drag.bench.workflow import BenchWorkflow, apply_overrides
-from drag.editor import mask_edits
-from drag.errors import DragInputError
-from drag.points import DragPoints
+from drag_editing_dev.drag.bench.samples import Sample
+from drag_editing_dev.drag.bench.workflow import BenchWorkflow, apply_overrides
+from drag_editing_dev.drag.editor import mask_edits
+from drag_editing_dev.drag.errors import DragInputError
+from drag_editing_dev.drag.points import DragPoints
 
 API = Path(__file__).resolve().parents[2] / "workflows" / "api"
 

@@ -4,9 +4,9 @@
 import torch
 
 import unet_harness as H
-from drag_editing_pack_under_test.drag.fastdrag.inversion import sample_fastdrag_inversion
-from drag_editing_pack_under_test.drag.fastdrag.kv import ConsistencyPatch, KVRecorder
-from drag_editing_pack_under_test.drag.fastdrag.schedule import fastdrag_timesteps
+from drag_editing_dev.drag.fastdrag.inversion import sample_fastdrag_inversion
+from drag_editing_dev.drag.fastdrag.kv import ConsistencyPatch, KVRecorder
+from drag_editing_dev.drag.schedule import fastdrag_timesteps
 
 from .conftest import STEPS, STRENGTH
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import unet_harness as H
-from drag_editing_pack_under_test.drag.fastdrag.schedule import fastdrag_timesteps
+from drag_editing_dev.drag.schedule import fastdrag_timesteps
 
 
 STEPS, STRENGTH = 10, 0.7

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import unet_harness as H
-from drag_editing_pack_under_test.drag.comfy_protocol import vp_latent
-from drag_editing_pack_under_test.drag.errors import DragInputError
-from drag_editing_pack_under_test.drag.fastdrag.architectures import (
+from drag_editing_dev.drag.schedule import vp_latent
+from drag_editing_dev.drag.errors import DragInputError
+from drag_editing_dev.drag.fastdrag.architectures import (
     check_family,
     decoder_layers,
     record_bytes,

@@ -5,12 +5,12 @@ import pytest
 import torch
 
 from helpers import error_of
-from drag_editing_pack_under_test.drag.fastdrag.bnni import bnni
-from drag_editing_pack_under_test.drag.fastdrag.image_space import fill_holes, warp_latent
-from drag_editing_pack_under_test.drag.fastdrag.to_latent import points_to_latent
-from drag_editing_pack_under_test.drag.fastdrag.warp import apply_relocation, fastdrag_warp
-from drag_editing_pack_under_test.drag.latent_masks import image_mask_to_latent, latent_mask_to_image
-from drag_editing_pack_under_test.drag.points import DragPoints
+from drag_editing_dev.drag.fastdrag.bnni import bnni
+from drag_editing_dev.drag.fastdrag.image_space import fill_holes, warp_latent
+from drag_editing_dev.drag.fastdrag.to_latent import points_to_latent
+from drag_editing_dev.drag.fastdrag.warp import apply_relocation, fastdrag_warp
+from drag_editing_dev.drag.latent_masks import image_mask_to_latent, latent_mask_to_image
+from drag_editing_dev.drag.points import DragPoints
 
 
 def _case_in_image_space(case):

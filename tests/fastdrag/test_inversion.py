@@ -4,8 +4,8 @@ loops, on a tiny random SD1.5-layout UNet driven the way ComfyUI drives one (tes
 import torch
 
 import unet_harness as H
-from drag_editing_pack_under_test.drag.comfy_protocol import vp_latent
-from drag_editing_pack_under_test.drag.fastdrag.inversion import sample_fastdrag_inversion
+from drag_editing_dev.drag.schedule import vp_latent
+from drag_editing_dev.drag.fastdrag.inversion import sample_fastdrag_inversion
 
 from .conftest import STEPS
 from .official import official_invert, official_sample

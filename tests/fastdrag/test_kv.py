@@ -5,10 +5,10 @@ import pytest
 import torch
 
 import unet_harness as H
-from drag_editing_pack_under_test.drag.comfy_protocol import vp_latent
-from drag_editing_pack_under_test.drag.errors import DragInputError
-from drag_editing_pack_under_test.drag.fastdrag.kv import ConsistencyPatch, KVRecorder, check_latent, check_schedule
-from drag_editing_pack_under_test.drag.fastdrag.schedule import fastdrag_timesteps, leading_timesteps
+from drag_editing_dev.drag.schedule import vp_latent
+from drag_editing_dev.drag.errors import DragInputError
+from drag_editing_dev.drag.fastdrag.kv import ConsistencyPatch, KVRecorder, check_latent, check_schedule
+from drag_editing_dev.drag.schedule import fastdrag_timesteps, leading_timesteps
 
 from .common import comfy_style, invert_and_record, sample_with, schedules, sharpen_self_attention
 from .conftest import STEPS

@@ -11,10 +11,10 @@ larger, so float32 rounding has more room to differ.
 import pytest
 import torch
 
-from drag_editing_pack_under_test.drag.fastdrag.bnni import bnni
+from drag_editing_dev.drag.fastdrag.bnni import bnni
 
 from . import official as ref
-from drag_editing_pack_under_test.drag.fastdrag.warp import fastdrag_warp, mask_circle
+from drag_editing_dev.drag.fastdrag.warp import fastdrag_warp, mask_circle
 
 
 def _random_case(seed: int, h: int, w: int):

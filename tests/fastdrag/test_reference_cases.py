@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from helpers import ulps_apart
-from drag_editing_pack_under_test.drag.fastdrag.bnni import bnni
-from drag_editing_pack_under_test.drag.fastdrag.to_latent import mask_to_latent
-from drag_editing_pack_under_test.drag.fastdrag.warp import (
+from drag_editing_dev.drag.fastdrag.bnni import bnni
+from drag_editing_dev.drag.fastdrag.to_latent import mask_to_latent
+from drag_editing_dev.drag.fastdrag.warp import (
     destinations,
     fastdrag_warp,
     mask_circle,

@@ -9,8 +9,8 @@ the 8-pixel latent cell.
 import pytest
 import torch
 
-from drag_editing_pack_under_test.drag.fastdrag.to_latent import mask_to_latent, points_to_latent
-from drag_editing_pack_under_test.drag.points import DragPoints
+from drag_editing_dev.drag.fastdrag.to_latent import mask_to_latent, points_to_latent
+from drag_editing_dev.drag.points import DragPoints
 
 from . import official as ref
 

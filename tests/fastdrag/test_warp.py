@@ -2,8 +2,8 @@
 
 import torch
 
-from drag_editing_pack_under_test.drag.fastdrag.bnni import bnni
-from drag_editing_pack_under_test.drag.fastdrag.warp import apply_relocation, destinations, fastdrag_warp, mask_circle, relocation_map, warp_vectors
+from drag_editing_dev.drag.fastdrag.bnni import bnni
+from drag_editing_dev.drag.fastdrag.warp import apply_relocation, destinations, fastdrag_warp, mask_circle, relocation_map, warp_vectors
 
 
 def _disc(h, w, cy, cx, r):

@@ -22,9 +22,14 @@ import time
 import urllib.error
 from pathlib import Path
 
-from drag.bench.comfy_client import ComfyClient, ExecutionFailed, cached_nodes  # noqa: F401  (the tests import them from here)
-
 PACK_ROOT = Path(__file__).resolve().parents[2]
+if str(PACK_ROOT / "devtools") not in sys.path:  # run outside pytest (make_workflow_thumbnails.py)
+    sys.path.insert(0, str(PACK_ROOT / "devtools"))
+from in_process import load_pack  # noqa: E402
+
+load_pack()
+from drag_editing_dev.drag.bench.comfy_client import ComfyClient, ExecutionFailed, cached_nodes  # noqa: E402,F401  (the tests import them from here)
+
 PACK_NAME = "drag_editing_under_test"
 TEST_PACK = Path(__file__).resolve().parent / "test_pack"
 TEST_PACK_NAME = "drag_editing_test_nodes"

@@ -33,14 +33,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-PACK_ROOT = Path(__file__).resolve().parents[2]
 TEST_PACK = Path(__file__).resolve().parent / "test_pack"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "devtools"))
+from in_process import boot  # noqa: E402
 
 
-def _import(name: str, root: Path):
-    spec = importlib.util.spec_from_file_location(name, root / "__init__.py", submodule_search_locations=[str(root)])
+def _import_test_pack():
+    """The tests' own node pack (tests/integration/test_pack), imported as ComfyUI would import a pack."""
+    spec = importlib.util.spec_from_file_location("drag_editing_test_nodes_by_hand", TEST_PACK / "__init__.py", submodule_search_locations=[str(TEST_PACK)])
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -55,20 +57,16 @@ def call(node_class, **inputs):
 def main() -> None:
     comfy_root, config_path, out = sys.argv[1:4]
     config = json.loads(Path(config_path).read_text())
-    sys.path.insert(0, comfy_root)
-    import comfy.cli_args
-
-    comfy.cli_args.args.cpu = True
+    boot(comfy_root)
     import folder_paths
     import nodes
     from comfy_extras.nodes_freelunch import FreeU_V2
     from comfy_extras.nodes_pag import PerturbedAttentionGuidance
 
-    _import("drag_editing_by_hand", PACK_ROOT)
-    test_pack = _import("drag_editing_test_nodes_by_hand", TEST_PACK)
-    from drag_editing_by_hand.drag.points import DragPoints
-    from drag_editing_by_hand.nodes import lightningdrag_models as lm
-    from drag_editing_by_hand.nodes import lightningdrag_sampling as ld
+    test_pack = _import_test_pack()
+    from drag_editing_dev.drag.points import DragPoints
+    from drag_editing_dev.nodes import lightningdrag_models as lm
+    from drag_editing_dev.nodes import lightningdrag_sampling as ld
 
     lm.register_folders()
     for folder in ("lightning_drag", "ipadapter", "clip_vision", "loras", "checkpoints"):

@@ -11,6 +11,7 @@ from browser_env import frontend_roots, frontend_version
 from comfy_server import ComfyServer, comfyui_path, comfyui_python
 
 TEST_MODELS_VERSION = "v1"
+DEVTOOLS = Path(__file__).resolve().parents[2] / "devtools"
 LCM_LORA = "lcm-lora-sdv1-5.safetensors"
 LIGHTNING_RELEASE = "rand-lightning-drag-tiny"
 LIGHTNING_RELEASE_FULL = "rand-lightning-drag-full"
@@ -52,7 +53,7 @@ def test_models(comfy_root, request) -> Path:
         files.write_ip_adapter(folder / "ipadapter" / "ip-adapter_sd15.bin", (320,) * 4)
         files.write_lcm_like_lora(folder / "loras" / LCM_LORA, (320,) * 4)
         (folder / "clip_vision").mkdir(exist_ok=True)
-        script = Path(__file__).with_name("make_rand_clip_vision_h.py")
+        script = DEVTOOLS / "make_rand_clip_vision_h.py"
         subprocess.run([comfyui_python(comfy_root), str(script), str(comfy_root), str(folder / "clip_vision" / CLIP_VISION_H)], check=True)
         done.touch()
     twin = folder / "ipadapter" / IP_ADAPTER_SAFETENSORS  # what the example workflows name
@@ -63,7 +64,7 @@ def test_models(comfy_root, request) -> Path:
     controlnet = folder / "controlnet" / CONTROLNET
     if not controlnet.exists():
         controlnet.parent.mkdir(exist_ok=True)
-        script = Path(__file__).with_name("make_rand_controlnet.py")
+        script = DEVTOOLS / "make_rand_controlnet.py"
         subprocess.run([comfyui_python(comfy_root), str(script), str(comfy_root), str(controlnet)], check=True)
     return folder
 
@@ -92,7 +93,7 @@ def architecture(comfy_root, test_models):
         path = test_models / ARCHITECTURES[name]
         if not path.exists():
             path.parent.mkdir(exist_ok=True)
-            script = Path(__file__).with_name("make_rand_checkpoint.py")
+            script = DEVTOOLS / "make_rand_checkpoint.py"
             subprocess.run([comfyui_python(comfy_root), str(script), str(comfy_root), name, str(path)], check=True)
         return path.name
 

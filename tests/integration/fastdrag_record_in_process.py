@@ -13,31 +13,23 @@ before the UNet was loaded.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
-PACK_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "devtools"))
+from in_process import boot  # noqa: E402
 
 
 def main() -> None:
     comfy_root, checkpoint, out = sys.argv[1:4]
-    sys.path.insert(0, comfy_root)
-    import comfy.cli_args
-
-    comfy.cli_args.args.cpu = True
-    import comfy.model_management
+    boot(comfy_root)
     import comfy.sd
     import torch
 
-    spec = importlib.util.spec_from_file_location("drag_editing_in_process", PACK_ROOT / "__init__.py", submodule_search_locations=[str(PACK_ROOT)])
-    pack = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = pack
-    spec.loader.exec_module(pack)
-    from drag_editing_in_process.drag.fastdrag.architectures import record_bytes
-    from drag_editing_in_process.nodes import fastdrag_sampling as fd
-    from drag_editing_in_process.nodes.comfy_sampling import empty_prompt
+    from drag_editing_dev.drag.fastdrag.architectures import record_bytes
+    from drag_editing_dev.nodes import fastdrag_sampling as fd
+    from drag_editing_dev.nodes.comfy_sampling import empty_prompt
 
     model, clip, vae = comfy.sd.load_checkpoint_guess_config(checkpoint, output_vae=True, output_clip=True)[:3]
     free = 64 * 2**30

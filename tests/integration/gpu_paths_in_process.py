@@ -38,7 +38,8 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
-from in_process import boot
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "devtools"))
+from in_process import boot  # noqa: E402
 
 COPIES = {  # operations that move data between devices, or only compare where tensors are
     torch.ops.aten._to_copy, torch.ops.aten.copy_, torch.ops.aten._copy_from, torch.ops.aten._copy_from_and_resize,
@@ -61,9 +62,9 @@ class DeviceMixCheck(TorchDispatchMode):
         return func(*args, **kwargs)
 
 
-def _force(scenario: str) -> dict:
-    """ComfyUI flags for ``scenario``; the device answers are rigged after import (:func:`_rig`)."""
-    return {"fp16": {"fp16_unet": True}, "bf16": {"bf16_unet": True}, "fp8": {"fp8_e4m3fn_unet": True}}.get(scenario, {})
+def _force(scenario: str) -> list[str]:
+    """ComfyUI's command-line flags for ``scenario``; the device answers are rigged after import (:func:`_rig`)."""
+    return {"fp16": ["--fp16-unet"], "bf16": ["--bf16-unet"], "fp8": ["--fp8_e4m3fn-unet"]}.get(scenario, [])
 
 
 def _rig(scenario: str) -> None:
@@ -94,7 +95,7 @@ def _models(models: Path):
 
 
 def _inputs():
-    from drag_editing_in_process.drag.points import DragPoints
+    from drag_editing_dev.drag.points import DragPoints
 
     image = torch.rand(1, SIZE, SIZE, 3, generator=torch.Generator().manual_seed(0))
     mask = torch.zeros(1, SIZE, SIZE)
@@ -104,10 +105,10 @@ def _inputs():
 
 
 def edit(models: Path, out: Path, scenario: str) -> None:
-    from drag_editing_in_process.drag.fastdrag.image_space import fill_holes, warp_latent
-    from drag_editing_in_process.nodes import fastdrag_sampling as fd
-    from drag_editing_in_process.nodes import lightningdrag_models, lightningdrag_sampling as ld
-    from drag_editing_in_process.nodes.comfy_sampling import empty_prompt
+    from drag_editing_dev.drag.fastdrag.image_space import fill_holes, warp_latent
+    from drag_editing_dev.nodes import fastdrag_sampling as fd
+    from drag_editing_dev.nodes import lightningdrag_models, lightningdrag_sampling as ld
+    from drag_editing_dev.nodes.comfy_sampling import empty_prompt
 
     (inpaint, clip, vae), (plain, plain_clip, plain_vae), vision = _models(models)
     image, mask, points = _inputs()
@@ -139,10 +140,10 @@ def edit(models: Path, out: Path, scenario: str) -> None:
 
 
 def placement(models: Path, out: Path) -> None:
-    from drag_editing_in_process.drag.fastdrag.kv import ConsistencyPatch, DragKV
-    from drag_editing_in_process.drag.lightningdrag.attention import sampling_patches
-    from drag_editing_in_process.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
-    from drag_editing_in_process.nodes import lightningdrag_models, lightningdrag_sampling as ld
+    from drag_editing_dev.drag.fastdrag.kv import ConsistencyPatch, DragKV
+    from drag_editing_dev.drag.lightningdrag.attention import sampling_patches
+    from drag_editing_dev.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
+    from drag_editing_dev.nodes import lightningdrag_models, lightningdrag_sampling as ld
 
     (inpaint, clip, vae), _, vision = _models(models)
     image, mask, points = _inputs()
@@ -216,10 +217,10 @@ def multigpu(models: Path, out: Path) -> None:
     except ImportError:
         out.with_suffix(".json").write_text(json.dumps({"skipped": "this ComfyUI has no MultiGPU support (comfy.multigpu)"}))
         return
-    from drag_editing_in_process.drag.errors import DragInputError
-    from drag_editing_in_process.nodes import fastdrag_sampling as fd
-    from drag_editing_in_process.nodes import lightningdrag_models, lightningdrag_sampling as ld
-    from drag_editing_in_process.nodes.comfy_sampling import empty_prompt
+    from drag_editing_dev.drag.errors import DragInputError
+    from drag_editing_dev.nodes import fastdrag_sampling as fd
+    from drag_editing_dev.nodes import lightningdrag_models, lightningdrag_sampling as ld
+    from drag_editing_dev.nodes.comfy_sampling import empty_prompt
 
     (inpaint, clip, vae), (plain, plain_clip, plain_vae), vision = _models(models)
     image, mask, points = _inputs()
@@ -254,7 +255,7 @@ def multigpu(models: Path, out: Path) -> None:
 
 def main() -> None:
     comfy_root, models, scenario, out = sys.argv[1:5]
-    boot(comfy_root, **_force(scenario))
+    boot(comfy_root, _force(scenario))
     _rig(scenario)
     run = {"placement": placement, "multigpu": multigpu}.get(scenario, lambda m, o: edit(m, o, scenario))
     with torch.inference_mode():  # as ComfyUI executes a prompt

@@ -21,10 +21,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # comfy_server's client is the pack's (drag.bench); this process never imports ComfyUI
+from comfy_server import PACK_NAME, ComfyServer, comfyui_path
 
-from comfy_server import PACK_NAME, ComfyServer, comfyui_path  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 SIZE = 320  # the Templates browser's cards are about this wide, and show a square
 BAND = 84  # the caption's height
 CAPTIONS = {  # what sets each workflow apart, on its card (the editors alone look alike)

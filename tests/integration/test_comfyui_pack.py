@@ -11,8 +11,8 @@ from PIL import Image
 from safetensors.torch import load, save_file
 
 from comfy_server import PACK_NAME, ExecutionFailed, quick_test
-from drag_editing_pack_under_test.drag.fastdrag.image_space import fill_holes, warp_latent
-from drag_editing_pack_under_test.drag.points import DragPoints
+from drag_editing_dev.drag.fastdrag.image_space import fill_holes, warp_latent
+from drag_editing_dev.drag.points import DragPoints
 
 OUR_NODES = [
     "DragImageScale", "DragPointsEditor", "FastDragWarp", "BNNI", "FastDragInvert", "FastDragKSampler", "FastDragConsistency",

@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 
 from comfy_server import ComfyServer, comfyui_python
+from conftest import DEVTOOLS
 from helpers import random_lpips_weights
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def sd21_diffusers(comfy_root, test_models) -> Path:
     """A random-weight SD-2.1 diffusers folder (make_rand_diffusers_sd21.py), made once into the test models' cache."""
     folder = test_models / "diffusers" / "rand-sd21"
     if not (folder / "model_index.json").is_file():
-        script = Path(__file__).with_name("make_rand_diffusers_sd21.py")
+        script = DEVTOOLS / "make_rand_diffusers_sd21.py"
         subprocess.run([comfyui_python(comfy_root), str(script), str(folder)], check=True)
     return folder
 

@@ -6,9 +6,9 @@ import torch
 from diffusers import UNet2DConditionModel
 
 import unet_harness as H
-from drag_editing_pack_under_test.drag.comfy_protocol import install_replace
-from drag_editing_pack_under_test.drag.lightningdrag import release
-from drag_editing_pack_under_test.drag.lightningdrag.attention import AppearanceRecorder, DragAttentionWeights, PointEmbeds, sampling_patches
+from drag_editing_dev.drag.comfy_protocol import install_replace
+from drag_editing_dev.drag.lightningdrag import release
+from drag_editing_dev.drag.lightningdrag.attention import AppearanceRecorder, DragAttentionWeights, PointEmbeds, sampling_patches
 
 WIDTHS = (32, 32, 32, 32)
 LATENT = (16, 16)  # a 128×128 image

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 import lightningdrag_files as files
-from drag_editing_pack_under_test.drag.lightningdrag import release
-from drag_editing_pack_under_test.drag.lightningdrag.point_net import PointEmbeddingNet, embed_points
-from drag_editing_pack_under_test.drag.points import DragPoints
+from drag_editing_dev.drag.lightningdrag import release
+from drag_editing_dev.drag.lightningdrag.point_net import PointEmbeddingNet, embed_points
+from drag_editing_dev.drag.points import DragPoints
 
 from .common import LATENT, WIDTHS, attention_weights
 

@@ -9,10 +9,10 @@ import torch
 
 import unet_harness as H
 from helpers import error_of
-from drag_editing_pack_under_test.drag.comfy_protocol import Placed, install_replace
-from drag_editing_pack_under_test.drag.errors import DragInputError
-from drag_editing_pack_under_test.drag.lightningdrag.attention import PointEmbeds, sampling_patches
-from drag_editing_pack_under_test.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
+from drag_editing_dev.drag.comfy_protocol import Placed, install_replace
+from drag_editing_dev.drag.errors import DragInputError
+from drag_editing_dev.drag.lightningdrag.attention import PointEmbeds, sampling_patches
+from drag_editing_dev.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 
 from .common import LATENT, WIDTHS, attention_weights, bank_of, main_unet, ours
 from .official import install_official, record_norm1
@@ -226,7 +226,7 @@ def test_what_is_fixed_for_a_run_is_computed_once_and_dropped_when_the_inputs_mo
 def test_each_block_takes_the_point_embedding_of_its_level_even_where_small_levels_are_all_one_pixel():
     """A 32×32 image: the point net's and the UNet's two deepest levels are both 1×1, so matching by size would give
     the middle block (level 3, 1024 channels) the level-2 embedding (512)."""
-    from drag_editing_pack_under_test.drag.lightningdrag.attention import _level
+    from drag_editing_dev.drag.lightningdrag.attention import _level
 
     sizes = [(4, 4), (2, 2), (1, 1), (1, 1)]
     inputs = Placed(levels=[(torch.zeros(1, 8, *hw), torch.zeros(1, 8, *hw)) for hw in sizes], size=(32, 32))

@@ -3,8 +3,8 @@
 import torch
 
 from helpers import error_of
-from drag_editing_pack_under_test.drag.lightningdrag.augment import with_border_anchors
-from drag_editing_pack_under_test.drag.points import DragPoints
+from drag_editing_dev.drag.lightningdrag.augment import with_border_anchors
+from drag_editing_dev.drag.points import DragPoints
 
 
 POINTS = DragPoints.from_pairs([((30, 30), (50, 32))], 96, 64)

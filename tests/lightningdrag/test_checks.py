@@ -3,8 +3,8 @@
 import torch
 
 from helpers import error_of
-from drag_editing_pack_under_test.drag.lightningdrag.attention import PointEmbeds
-from drag_editing_pack_under_test.drag.lightningdrag.checks import check_edit_inputs, check_image_embeds
+from drag_editing_dev.drag.lightningdrag.attention import PointEmbeds
+from drag_editing_dev.drag.lightningdrag.checks import check_edit_inputs, check_image_embeds
 
 
 def _embeds(width=96, height=64):

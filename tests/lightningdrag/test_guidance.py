@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from drag_editing_pack_under_test.drag.errors import DragInputError
-from drag_editing_pack_under_test.drag.lightningdrag.guidance import point_cfg_function, point_guidance_scale
+from drag_editing_dev.drag.errors import DragInputError
+from drag_editing_dev.drag.lightningdrag.guidance import point_cfg_function, point_guidance_scale
 
 
 def test_inv_square_decay_gives_the_spec_examples():

@@ -1,6 +1,6 @@
 """Where LightningDrag touches an SD1.5 UNet (drag/lightningdrag/layout.py)."""
 
-from drag_editing_pack_under_test.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
+from drag_editing_dev.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 
 
 def test_layout_pairs_comfy_blocks_with_the_official_processor_indices():

@@ -4,7 +4,7 @@ import pytest
 import torch
 from diffusers import DDIMScheduler
 
-from drag_editing_pack_under_test.drag.lightningdrag.noise_prior import noise_prior
+from drag_editing_dev.drag.lightningdrag.noise_prior import noise_prior
 
 
 def test_noise_prior_is_the_official_add_noise_at_999_read_at_the_first_sigma():

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from drag_editing_pack_under_test.drag.lightningdrag.point_net import PointEmbeddingNet, embed_points, index_maps
-from drag_editing_pack_under_test.drag.points import DragPoints
+from drag_editing_dev.drag.lightningdrag.point_net import PointEmbeddingNet, embed_points, index_maps
+from drag_editing_dev.drag.points import DragPoints
 
 
 def test_point_network_has_the_official_keys_shapes_and_outputs():

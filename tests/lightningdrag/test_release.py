@@ -9,7 +9,7 @@ import torch
 
 import lightningdrag_files as files
 from helpers import error_of
-from drag_editing_pack_under_test.drag.lightningdrag import release
+from drag_editing_dev.drag.lightningdrag import release
 
 from .common import WIDTHS
 

@@ -10,15 +10,13 @@ import os
 import sys
 
 import torch
+from in_process import boot
 from safetensors.torch import save_file
 
 
 def main() -> None:
     comfy_path, out = sys.argv[1], sys.argv[2]
-    sys.path.insert(0, comfy_path)
-    import comfy.cli_args
-
-    comfy.cli_args.args.cpu = True
+    boot(comfy_path)
     import comfy.clip_model
     import comfy.ops
 

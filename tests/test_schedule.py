@@ -1,10 +1,12 @@
-"""FastDrag's timesteps (drag/fastdrag/schedule.py): the official ones, diffusers' leading spacing."""
+"""The schedule's math (drag/schedule.py): the step of a sigma, the DDIM ending, and FastDrag's timesteps (the official
+ones, diffusers' leading spacing)."""
 
 import pytest
+import torch
 
 import unet_harness as H
-from drag_editing_pack_under_test.drag.errors import DragInputError
-from drag_editing_pack_under_test.drag.fastdrag.schedule import fastdrag_timesteps, inversion_step_count, leading_timesteps
+from drag_editing_dev.drag.errors import DragInputError
+from drag_editing_dev.drag.schedule import fastdrag_timesteps, inversion_step_count, leading_timesteps, nearest_step, vp_latent
 
 
 def test_default_timesteps_are_the_official_ones():
@@ -26,3 +28,14 @@ def test_inversion_step_count_uses_pythons_rounding_and_refuses_nothing_to_do():
         inversion_step_count(10, 0.01)
     with pytest.raises(DragInputError, match="steps: 0 total steps"):
         inversion_step_count(0, 0.7)
+
+
+def test_steps_are_found_in_log_sigma_and_a_final_zero_is_never_one():
+    schedule = torch.tensor([14.6, 4.0, 1.0, 0.0])
+    index, gap = nearest_step(schedule, torch.tensor([14.6, 3.0, 0.9, 0.0]))
+    assert index.tolist() == [0, 1, 2, 2] and gap[0] == 0 and gap[-1] > 10
+
+
+def test_the_ddim_ending_reads_the_ve_sample_as_a_vp_latent():
+    x = torch.full((1, 4, 2, 2), 2.0)
+    torch.testing.assert_close(vp_latent(x, 0.75), x / 1.25)

@@ -1,4 +1,4 @@
-"""Random-weight LightningDrag release files in the exact official formats, for the tests.
+"""Random-weight LightningDrag release files in the exact official formats, for the tests and benchmarks.
 
 ``write_release(folder, widths)`` writes the release folder layout (appearance encoder safetensors
 without its 24 absent keys, point embedding ``.pt``, fp16 attention ``.bin`` as an OrderedDict);
@@ -12,16 +12,15 @@ import argparse
 from collections import OrderedDict
 from pathlib import Path
 
-if __name__ == "__main__":
-    import conftest  # noqa: F401  (loads the pack as the tests do)
-
 import torch
 from diffusers import UNet2DConditionModel
+from in_process import load_pack
 from safetensors.torch import save_file
 
-from drag_editing_pack_under_test.drag.lightningdrag import release
-from drag_editing_pack_under_test.drag.lightningdrag.layout import TRANSFORMER_BLOCKS
-from drag_editing_pack_under_test.drag.lightningdrag.point_net import PointEmbeddingNet
+load_pack()
+from drag_editing_dev.drag.lightningdrag import release  # noqa: E402
+from drag_editing_dev.drag.lightningdrag.layout import TRANSFORMER_BLOCKS  # noqa: E402
+from drag_editing_dev.drag.lightningdrag.point_net import PointEmbeddingNet  # noqa: E402
 
 
 def appearance_unet(widths, seed: int = 0) -> UNet2DConditionModel:

@@ -1,6 +1,12 @@
-"""FastDrag's timesteps: DDIM with "leading" spacing, inverted part of the way and sampled back.
+"""The discrete SD schedule as both methods step through it: matching sigmas to steps, the DDIM ending, and
+FastDrag's timesteps.
 
-The official pipeline uses diffusers' DDIMScheduler (``steps_offset=1``, ``set_alpha_to_one=False``):
+* **The step of a sigma.** Schedules are matched in log sigma (:func:`nearest_step`), on the device, with no
+  host sync.
+* **The DDIM ending.** The official DDIM schedulers end at ``alphas_cumprod[0]``, not at a clean sample;
+  :func:`vp_latent` turns ComfyUI's result there into the latent they decode.
+* **FastDrag's timesteps**: DDIM with "leading" spacing, inverted part of the way and sampled back. The
+  official pipeline uses diffusers' DDIMScheduler (``steps_offset=1``, ``set_alpha_to_one=False``):
 ``T`` steps at timesteps ``i * (1000 // T) + 1``, i.e. 901, 801, ..., 1 for T = 10 (ComfyUI's
 ``ddim_uniform`` schedule gives the same timesteps whenever T divides 1000). Inversion runs the first
 ``n = round(strength * T)`` of them upwards from the clean latent, sampling runs the same ones
@@ -10,8 +16,31 @@ sample, in both directions.
 
 from __future__ import annotations
 
-from ..comfy_protocol import TRAIN_TIMESTEPS
-from ..errors import DragInputError
+import torch
+
+from .errors import DragInputError
+
+TRAIN_TIMESTEPS = 1000
+"""Training timesteps of the SD family's discrete schedule (sigma tables have one sigma per timestep)."""
+
+
+def nearest_step(schedule: torch.Tensor, sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each of ``sigma`` ([...]), the index of the nearest sigma of ``schedule`` ([S]) and the distance
+    to it, both in log sigma (relative, so high and low sigmas count alike). A sigma of 0 in the schedule
+    is never nearest. Runs where the tensors are; no host sync."""
+    sigma = sigma.to(schedule)
+    distance = (schedule.log() - sigma.clamp(min=1e-10).log()[..., None]).abs()
+    gap, index = distance.min(dim=-1)
+    return index, gap
+
+
+def vp_latent(x: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
+    """The diffusers-style (variance-preserving) latent z of ComfyUI's (variance-exploding) sample ``x`` at ``sigma``.
+
+    The official DDIM schedulers end at alphas_cumprod[0] and decode z there; ComfyUI returns x, which
+    differs by the factor sqrt(1 + sigma^2).
+    """
+    return x / torch.sqrt(1 + torch.as_tensor(sigma, dtype=x.dtype, device=x.device) ** 2)
 
 
 def leading_timesteps(total_steps: int) -> list[int]:

@@ -29,6 +29,7 @@ import os
 import sys
 
 import torch
+from in_process import boot
 from safetensors.torch import save_file
 
 _UNET = {
@@ -157,10 +158,7 @@ def _check(arch: str, path: str) -> None:
 
 def main() -> None:
     comfy_path, arch, out = sys.argv[1:4]
-    sys.path.insert(0, comfy_path)
-    import comfy.cli_args
-
-    comfy.cli_args.args.cpu = True  # before comfy.model_management is imported: a CPU-only torch
+    boot(comfy_path)  # on the CPU: a CPU-only torch
     generator = torch.Generator().manual_seed(0)
     make = {"sd3": _sd3, "cascade_c": _cascade_c}.get(arch, lambda g: _checkpoint(arch, g))
     state = {key: value.half().contiguous() for key, value in make(generator).items()}

@@ -11,6 +11,7 @@ import math
 import sys
 
 import torch
+from in_process import boot
 from safetensors.torch import save_file
 
 TINY_SD15 = {
@@ -23,10 +24,7 @@ TINY_SD15 = {
 
 def main() -> None:
     comfy_path, out = sys.argv[1], sys.argv[2]
-    sys.path.insert(0, comfy_path)
-    import comfy.cli_args
-
-    comfy.cli_args.args.cpu = True
+    boot(comfy_path)
     import comfy.cldm.cldm
     import comfy.ops
 
