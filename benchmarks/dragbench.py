@@ -20,6 +20,8 @@ import os
 import sys
 from pathlib import Path
 
+from PIL import Image
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from comfy_bench import boot_from_env, load_pack  # noqa: E402
 
@@ -172,8 +174,6 @@ def _write_report(folder: Path, samples, compare_to: Path | None = None) -> str:
     for sample in samples:
         source = sources / f"{sample.key.replace('/', '__')}.jpg"
         if not source.is_file():
-            from PIL import Image
-
             with Image.open(sample.image) as image:
                 image.convert("RGB").save(source, quality=90)
         shown_samples.append(report.SampleView(sample.key, sample.prompt, f"sources/{source.name}", sample.size, sample.pairs))
