@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"run": cmd_run, "score": cmd_score, "report": cmd_report}[args.command](args)
     except DragInputError as error:
-        print(f"dragbench: {error}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 2
 
 
