@@ -202,20 +202,31 @@ def run_samples(
         outcome.edited.append(sample.key)
         progress.update(seconds)
 
+    unfinished = [len(pending)]  # neither edited nor failed; a sample given back by a silent server still counts
+
+    def finished() -> None:
+        with lock:
+            unfinished[0] -= 1
+
     def worker(client: ComfyClient) -> None:
         while not stop.is_set():
             try:
-                sample = work.get_nowait()
+                sample = work.get(timeout=0.2)
             except queue.Empty:
-                return
+                with lock:
+                    if unfinished[0] == 0:  # else another worker may still give a sample back
+                        return
+                continue
             try:
                 edit(client, sample)
+                finished()
             except InterruptedError:
                 return
-            except (ExecutionFailed, TimeoutError, DragInputError) as error:
+            except (ExecutionFailed, TimeoutError, DragInputError, urllib.error.HTTPError) as error:
                 folder.fail(sample, str(error), client.url)
                 outcome.failed[sample.key] = str(error)
                 progress.update(failed=True)
+                finished()
             except (urllib.error.URLError, ConnectionError) as error:
                 work.put(sample)
                 outcome.server_errors[client.url] = shown(error, 200)
