@@ -95,7 +95,7 @@ def comfy_dift(name: str, seed: int):
     import torch
 
     from comfy_bench import checkpoint
-    from drag_editing_dev.drag.bench.dift import DIFT_UP_INDEX, dift_features
+    from drag_editing_dev.drag.bench.dift import DIFT_UP_INDEX, DiftModel, dift_features
 
     if Path(name).is_dir():
         model, clip, vae = comfy.diffusers_load.load_diffusers(name, embedding_directory=folder_paths.get_folder_paths("embeddings"))
@@ -145,11 +145,13 @@ def comfy_dift(name: str, seed: int):
             handle.remove()
         return out[0]
 
+    dift = DiftModel(encode, features, alphas, model.model.latent_format.scale_factor)
+
     def featurize(image, prompt):
         if prompt not in contexts:
             contexts[prompt] = clip.encode_from_tokens(clip.tokenize(prompt))
         generator = torch.Generator().manual_seed(seed)
-        return dift_features(image, encode, features, contexts[prompt], alphas, model.model.latent_format.scale_factor, generator)
+        return dift_features(image, dift, contexts[prompt], generator)
 
     return featurize
 

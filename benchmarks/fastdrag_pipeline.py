@@ -37,7 +37,7 @@ def edit(stage: Stages, model, clip, vae, image, mask, points, offload: bool = F
     latent = stage("VAE encode", lambda: {"samples": vae.encode(image)})
     noisy, kv = stage("invert (7 steps)", lambda: fd.invert(model, latent, positive, 10, 0.7, offload))
     warped = stage("warp + BNNI", lambda: fill_holes(*warp_latent(noisy["samples"], points, mask)))
-    edited = stage("sample (7 steps)", lambda: fd.sample(model, kv, {"samples": warped}, True, 1.0, "ddim", 0, None, None))
+    edited = stage("sample (7 steps)", lambda: fd.sample(model, kv, {"samples": warped}, True, "ddim", 0))
     stage("VAE decode", lambda: vae.decode(edited["samples"]))
     stage.note(f"K/V record ({next(iter(kv.states.values())).device})", kv.nbytes)
     return edited["samples"], kv

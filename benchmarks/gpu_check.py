@@ -176,8 +176,8 @@ def _streamed_equals_resident(fd, model, kv, device: str) -> bool | None:
 
     latent = {"samples": torch.randn(kv.latent_shape, generator=torch.Generator().manual_seed(0))}
     on_device = dataclasses.replace(kv, states={k: v.to(device) for k, v in kv.states.items()})
-    streamed = fd.sample(model, kv, latent, True, 1.0, "ddim", 0, None, None)["samples"]
-    resident = fd.sample(model, on_device, latent, True, 1.0, "ddim", 0, None, None)["samples"]
+    streamed = fd.sample(model, kv, latent, True, "ddim", 0)["samples"]
+    resident = fd.sample(model, on_device, latent, True, "ddim", 0)["samples"]
     return bool(torch.equal(streamed, resident))
 
 

@@ -60,6 +60,7 @@ def compare(model, inpaint, clip, vae, lightning, size: int, device: str) -> dic
     import torch
 
     from drag_editing_dev.drag.fastdrag.image_space import fill_holes, warp_latent
+    from drag_editing_dev.drag.lightningdrag.guidance import PointGuidance
     from drag_editing_dev.nodes import fastdrag_sampling as fd
     from drag_editing_dev.nodes import lightningdrag_sampling as ld
     from drag_editing_dev.nodes.comfy_sampling import empty_prompt
@@ -72,7 +73,8 @@ def compare(model, inpaint, clip, vae, lightning, size: int, device: str) -> dic
     counts = {
         "plain KSampler, CFG 4 (inpainting model)": per_step(lambda n: plain_inpainting(inpaint, vae, bank, image, mask, n), device),
         "DragKSampler, point guidance 4": per_step(lambda n: ld.drag_sample(
-            inpaint, lightning, bank, embeds, vae, image, mask, embedding, 0, n, 4.0, "inv_square", "ddim", "ddim_uniform", 1), device),
+            inpaint, ld.DragInputs.of(lightning, bank, embeds, embedding), ld.EditSource(vae, image, mask),
+            ld.Sampling(0, n, "ddim", "ddim_uniform"), PointGuidance(4.0, "inv_square")), device),
     }
     positive = empty_prompt(clip)
     records = {}
@@ -82,7 +84,7 @@ def compare(model, inpaint, clip, vae, lightning, size: int, device: str) -> dic
     counts["plain KSampler, CFG 1"] = per_step(lambda n: plain(
         model, 1.0, records[n][1].sampling_sigmas(), positive, records[n][0]["samples"]), device)
     counts["FastDragKSampler, consistency"] = per_step(lambda n: fd.sample(
-        model, records[n][1], records[n][0], True, 1.0, "ddim", 0, None, None), device)
+        model, records[n][1], records[n][0], True, "ddim", 0), device)
     return {name: {"launches": launches, "syncs": syncs} for name, (launches, syncs) in counts.items()}
 
 

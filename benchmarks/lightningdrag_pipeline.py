@@ -31,6 +31,7 @@ def edit(stage: Stages, model, clip, vae, lightning, vision, image, mask, points
     for random image embeddings. Returns the edited latents and the appearance bank."""
     import torch
 
+    from drag_editing_dev.drag.lightningdrag.guidance import PointGuidance
     from drag_editing_dev.nodes import lightningdrag_sampling as ld
 
     steps, guidance, sampler, scheduler = MODES[mode]
@@ -42,7 +43,8 @@ def edit(stage: Stages, model, clip, vae, lightning, vision, image, mask, points
     else:
         embedding = type("RandomEmbeds", (), {"image_embeds": torch.randn(1, 1024, generator=torch.Generator().manual_seed(0))})()
     edited = stage(f"sample ({steps} steps)", lambda: ld.drag_sample(
-        model, lightning, bank, embeds, vae, image, mask, embedding, 0, steps, guidance, "inv_square", sampler, scheduler, candidates))
+        model, ld.DragInputs.of(lightning, bank, embeds, embedding), ld.EditSource(vae, image, mask),
+        ld.Sampling(0, steps, sampler, scheduler, candidates), PointGuidance(guidance, "inv_square")))
     stage("VAE decode", lambda: vae.decode(edited["samples"]))
     stage.note("appearance bank", bank.nbytes)
     return edited["samples"], bank

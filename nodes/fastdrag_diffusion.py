@@ -104,10 +104,7 @@ class FastDragKSampler(io.ComfyNode):
     @classmethod
     def execute(cls, model, drag_kv, latent, consistency, cfg, sampler_name, seed, positive=None, negative=None) -> io.NodeOutput:
         check_floats(cls, cfg=cfg)
-        return io.NodeOutput(fd.sample(
-            model, drag_kv, latent, consistency=consistency, cfg=cfg, sampler_name=sampler_name, seed=seed,
-            positive=positive, negative=negative,
-        ))
+        return io.NodeOutput(fd.sample(model, drag_kv, latent, consistency, sampler_name, seed, fd.TextGuidance(cfg, positive, negative)))
 
 
 class FastDragConsistency(io.ComfyNode):

@@ -5,6 +5,7 @@ progress bar with previews, interruption)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import comfy.model_management
@@ -126,10 +127,17 @@ def with_consistency(model, kv: DragKV):
     return patched
 
 
-def sample(
-    model, kv: DragKV, latent: dict, consistency: bool, cfg: float, sampler_name: str, seed: int,
-    positive: list | None, negative: list | None,
-) -> dict:
+@dataclass(frozen=True)
+class TextGuidance:
+    """FastDragKSampler's text guidance: ``cfg`` (FastDrag's own is 1) and the conditionings; ``positive`` None is
+    the inversion's prompt, and ``negative`` is needed only when cfg is not 1."""
+
+    cfg: float = 1.0
+    positive: list | None = None
+    negative: list | None = None
+
+
+def sample(model, kv: DragKV, latent: dict, consistency: bool, sampler_name: str, seed: int, text: TextGuidance = TextGuidance()) -> dict:
     """Sample the warped latent back from the warp timestep on the inversion's schedule.
 
     Ends, as FastDrag does, at alphas_cumprod[0] and returns that (diffusers-style) latent, which is
@@ -138,8 +146,10 @@ def sample(
     checked_sigmas(model)
     samples = latent_samples(latent, model)
     check_latent(kv, samples.shape)
-    positive = kv.conditioning if positive is None else positive
+    cfg = text.cfg
+    positive = kv.conditioning if text.positive is None else text.positive
     check_conditioning(model, positive, "positive")
+    negative = text.negative
     if negative is not None:
         check_conditioning(model, negative, "negative")
     if negative is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import comfy.samplers
 from comfy_api.v0_0_2 import io
 
-from ..drag.lightningdrag.guidance import DECAYS, DEFAULT_DECAY
+from ..drag.lightningdrag.guidance import DECAYS, DEFAULT_DECAY, PointGuidance
 from . import lightningdrag_models as models
 from . import lightningdrag_sampling as ld
 from .comfy_sampling import sampler_names
@@ -149,7 +149,9 @@ class DragKSampler(io.ComfyNode):
                 point_guidance, decay, sampler_name, scheduler, candidates, positive=None) -> io.NodeOutput:
         check_floats(cls, point_guidance=point_guidance)
         return io.NodeOutput(ld.drag_sample(
-            model, lightning_drag, appearance, point_embeds, vae=vae, image=image, mask=mask,
-            clip_vision_output=clip_vision_output, seed=seed, steps=steps, point_guidance=point_guidance, decay=decay,
-            sampler_name=sampler_name, scheduler=scheduler, candidates=candidates, positive=positive,
+            model,
+            ld.DragInputs.of(lightning_drag, appearance, point_embeds, clip_vision_output),
+            ld.EditSource(vae, image, mask, positive),
+            ld.Sampling(seed, steps, sampler_name, scheduler, candidates),
+            PointGuidance(point_guidance, decay),
         ))

@@ -4,6 +4,8 @@ management, and the edit is sampled by ComfyUI's samplers on a patched clone of 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 import comfy.model_management
 import comfy.sample
@@ -20,7 +22,7 @@ from ..drag.latent_masks import lightningdrag_editable
 from ..drag.lightningdrag.attention import AppearanceBank, AppearanceRecorder, PointEmbeds, sampling_patches
 from ..drag.lightningdrag.augment import with_border_anchors
 from ..drag.lightningdrag.checks import check_edit_inputs, check_image_embeds
-from ..drag.lightningdrag.guidance import point_cfg_function
+from ..drag.lightningdrag.guidance import PointGuidance
 from ..drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 from ..drag.lightningdrag.noise_prior import noise_prior
 from ..drag.comfy_protocol import (
@@ -151,10 +153,51 @@ def _refuse_incompatible(model) -> None:
             )
 
 
-def patched_model(model, models: LightningDragModels, appearance: AppearanceBank, embeds: PointEmbeds,
-                  image_embeds: torch.Tensor, point_guidance: float, decay: str):
+@dataclass(frozen=True)
+class DragInputs:
+    """What LightningDrag's patches put into the inpainting model: the loaded release (``models``), the source's
+    appearance bank, the point embeddings, and IP-Adapter's image embedding ([1, 1024], CLIP-ViT-H)."""
+
+    models: LightningDragModels
+    appearance: AppearanceBank
+    embeds: PointEmbeds
+    image_embeds: torch.Tensor
+
+    @classmethod
+    def of(cls, models: LightningDragModels, appearance: AppearanceBank, embeds: PointEmbeds, clip_vision_output) -> DragInputs:
+        """From the nodes' outputs; the CLIP vision output is checked (check_image_embeds)."""
+        return cls(models, appearance, embeds, check_image_embeds(getattr(clip_vision_output, "image_embeds", None)))
+
+
+@dataclass(frozen=True)
+class EditSource:
+    """The inpainting conditioning's inputs: the source ``image`` ([1, H, W, 3], 0-1) with its editable ``mask``
+    ([1, H, W], 1 = may change), encoded by ``vae``; ``positive``: the main UNet's text conditioning (None: the
+    empty prompt the appearance was encoded with, as the official code)."""
+
+    vae: Any
+    image: torch.Tensor
+    mask: torch.Tensor
+    positive: list | None = None
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How the edit is sampled: ``candidates`` results from ``seed``, ``steps`` of ComfyUI's sampler
+    ``sampler_name`` on the schedule ``scheduler``."""
+
+    seed: int
+    steps: int
+    sampler_name: str
+    scheduler: str
+    candidates: int = 1
+
+
+def patched_model(model, inputs: DragInputs, guidance: PointGuidance):
     """A clone of the inpainting ``model`` that is LightningDrag's main UNet: the appearance bank, point terms
-    and IP-Adapter in its attention, and point-following CFG, each chained with what other nodes installed."""
+    and IP-Adapter in its attention, and point-following CFG when ``guidance`` is on, each chained with what
+    other nodes installed."""
+    models = inputs.models
     _check_model(model, models)
     _refuse_incompatible(model)
     refuse_split_across_devices(model.model_options, "DragKSampler")
@@ -164,7 +207,7 @@ def patched_model(model, models: LightningDragModels, appearance: AppearanceBank
             "ComfyUI's main device. Give DragKSampler the model before the node that moved it (e.g. SelectModelDevice)."
         )
     self_attention, cross_attention = sampling_patches(
-        models.attention.model, appearance, embeds, image_embeds[:1], _attention,
+        models.attention.model, inputs.appearance, inputs.embeds, inputs.image_embeds[:1], _attention,
         {key: (lambda r, attn=attn: (attn.to_k(r), attn.to_v(r))) for key, attn in _self_attentions(model).items()},
         owners=(models.attention,),
     )
@@ -173,11 +216,11 @@ def patched_model(model, models: LightningDragModels, appearance: AppearanceBank
         installed = install_replace(patched, "attn1", key, self_attention[key])
         install_replace(patched, "attn2", key, cross_attention[key])
     patched.add_wrapper_with_key(WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, _forget_after_run(installed.inputs))
-    if point_guidance > 1.0:
+    if guidance.on:
         other = cfg_function(patched)
         if other is not None:
             logging.info(f"DragKSampler: point guidance runs through the CFG function already on the model, {describe(other)}")
-        patched.set_model_sampler_cfg_function(point_cfg_function(point_guidance, decay, other), disable_cfg1_optimization=True)
+        patched.set_model_sampler_cfg_function(guidance.cfg_function(other), disable_cfg1_optimization=True)
     return patched
 
 
@@ -211,32 +254,26 @@ def start_latent(patched, source: torch.Tensor, candidates: int, seed: int, firs
     return patched.model.process_latent_out(noise_prior(patched.model.process_latent_in(start), noise, sigma_max, first_sigma))
 
 
-def drag_sample(
-    model, models: LightningDragModels, appearance: AppearanceBank, embeds: PointEmbeds, vae, image: torch.Tensor,
-    mask: torch.Tensor, clip_vision_output, seed: int, steps: int, point_guidance: float, decay: str,
-    sampler_name: str, scheduler: str, candidates: int, positive: list | None = None,
-) -> dict:
-    """LightningDrag's edit: ``candidates`` samples of the source with the points followed. ``positive``:
-    the main UNet's text conditioning (by default the empty prompt the appearance was encoded with)."""
-    source = appearance.source
-    mask = check_edit_inputs(embeds, tuple(source.shape), image, mask)
-    image_embeds = check_image_embeds(getattr(clip_vision_output, "image_embeds", None))
-    patched = patched_model(model, models, appearance, embeds, image_embeds, point_guidance, decay)
-    if positive is not None:
-        check_conditioning(model, positive, "positive")
-    text = appearance.conditioning if positive is None else positive
-    conditioning = inpaint_conditioning(text, vae, image, mask, tuple(source.shape[-2:]))
-    return sample_patched(patched, source, conditioning, seed, steps, point_guidance, sampler_name, scheduler, candidates)
+def drag_sample(model, inputs: DragInputs, source: EditSource, sampling: Sampling, guidance: PointGuidance) -> dict:
+    """LightningDrag's edit: ``sampling.candidates`` samples of the source with the points followed. Everything is
+    checked before the VAE encodes anything."""
+    latent = inputs.appearance.source
+    mask = check_edit_inputs(inputs.embeds, tuple(latent.shape), source.image, source.mask)
+    patched = patched_model(model, inputs, guidance)
+    if source.positive is not None:
+        check_conditioning(model, source.positive, "positive")
+    text = inputs.appearance.conditioning if source.positive is None else source.positive
+    conditioning = inpaint_conditioning(text, source.vae, source.image, mask, tuple(latent.shape[-2:]))
+    return sample_patched(patched, latent, conditioning, sampling, guidance)
 
 
-def sample_patched(patched, source: torch.Tensor, conditioning: list, seed: int, steps: int, point_guidance: float,
-                   sampler_name: str, scheduler: str, candidates: int) -> dict:
+def sample_patched(patched, source: torch.Tensor, conditioning: list, sampling: Sampling, guidance: PointGuidance) -> dict:
     """Sample the edit on a :func:`patched_model` from the noise prior of the ``source`` latent."""
-    sigmas, ends_at_alpha0 = sampling_sigmas(patched, sampler_name, scheduler, steps)
-    x = start_latent(patched, source, candidates, seed, float(sigmas[0]))
-    cfg = point_guidance if point_guidance > 1.0 else 1.0
+    sigmas, ends_at_alpha0 = sampling_sigmas(patched, sampling.sampler_name, sampling.scheduler, sampling.steps)
+    x = start_latent(patched, source, sampling.candidates, sampling.seed, float(sigmas[0]))
     out = comfy.sample.sample_custom(
-        patched, torch.zeros_like(x), cfg, comfy.samplers.sampler_object(sampler_name), sigmas, conditioning, conditioning,
-        x, callback=progress_callback(patched, len(sigmas) - 1), disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed,
+        patched, torch.zeros_like(x), guidance.sampler_cfg, comfy.samplers.sampler_object(sampling.sampler_name), sigmas,
+        conditioning, conditioning, x, callback=progress_callback(patched, len(sigmas) - 1),
+        disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=sampling.seed,
     )
     return {"samples": vp_latent(out, sigmas[-1]) if ends_at_alpha0 else out}

@@ -16,6 +16,7 @@ These equal the official formulas (e.g. linear: s(1 - u) + u).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from torch import Tensor
@@ -40,6 +41,29 @@ def point_guidance_scale(decay: str, scale: float, step: int | Tensor, steps: in
     if decay not in _WEIGHT:
         raise DragInputError(f"decay: {decay!r} is not a decay schedule; use one of {', '.join(DECAYS)}.")
     return 1 + (scale - 1) * _WEIGHT[decay](step / steps)
+
+
+@dataclass(frozen=True)
+class PointGuidance:
+    """Point-following CFG as DragKSampler takes it: the maximum ``scale`` and its ``decay`` over the steps
+    (:data:`DECAYS`). A scale of 1 turns it off: the conditional pass alone, as the official code at scale 1."""
+
+    scale: float
+    decay: str = DEFAULT_DECAY
+
+    @property
+    def on(self) -> bool:
+        return self.scale > 1.0
+
+    @property
+    def sampler_cfg(self) -> float:
+        """The cfg a ComfyUI sampler gets: the scale when on (the CFG function sets each step's own), else 1, with
+        which ComfyUI skips the unconditional pass."""
+        return self.scale if self.on else 1.0
+
+    def cfg_function(self, inner: Callable[[dict], Tensor] | None = None) -> Callable[[dict], Tensor]:
+        """:func:`point_cfg_function` of this guidance."""
+        return point_cfg_function(self.scale, self.decay, inner)
 
 
 def point_cfg_function(scale: float, decay: str, inner: Callable[[dict], Tensor] | None = None) -> Callable[[dict], Tensor]:

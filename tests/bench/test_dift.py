@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from drag_editing_dev.drag.bench.dift import dift_features
+from drag_editing_dev.drag.bench.dift import DiftModel, dift_features
 
 
 def test_each_step_of_the_protocol():
@@ -25,7 +25,7 @@ def test_each_step_of_the_protocol():
 
     context = torch.randn(1, 77, 8)
     generator = torch.Generator().manual_seed(5)
-    out = dift_features(image, encode, features, context, alphas, 0.5, generator, t=261, ensemble=3)
+    out = dift_features(image, DiftModel(encode, features, alphas, 0.5), context, generator, t=261, ensemble=3)
 
     assert torch.equal(calls["encoded"], image.repeat(3, 1, 1, 1))
     replay = torch.Generator().manual_seed(5)

@@ -66,6 +66,7 @@ def main() -> None:
     test_pack = _import_test_pack()
     from drag_editing_dev.drag.points import DragPoints
     from drag_editing_dev.nodes import lightningdrag_models as lm
+    from drag_editing_dev.drag.lightningdrag.guidance import PointGuidance
     from drag_editing_dev.nodes import lightningdrag_sampling as ld
 
     lm.register_folders()
@@ -87,14 +88,15 @@ def main() -> None:
         appearance = ld.encode_appearance(lightning, clip, {"samples": vae.encode(image)})
         embeds = ld.embed(lightning, points, mask, 0)
         conditioning = ld.inpaint_conditioning(appearance.conditioning, vae, image, mask, tuple(appearance.source.shape[-2:]))
-        settings = dict(seed=0, steps=3, point_guidance=4.0, sampler_name="ddim", scheduler="ddim_uniform", candidates=1)
+        inputs = ld.DragInputs.of(lightning, appearance, embeds, vision_output)
+        sampling, guidance = ld.Sampling(0, 3, "ddim", "ddim_uniform", 1), PointGuidance(4.0, "inv_square")
 
         def as_user_wires_it(patched_input):
-            return ld.drag_sample(patched_input, lightning, appearance, embeds, vae, image, mask, vision_output, decay="inv_square", **settings)["samples"]
+            return ld.drag_sample(patched_input, inputs, ld.EditSource(vae, image, mask), sampling, guidance)["samples"]
 
         def on_ours(chain):
-            ours = ld.patched_model(model, lightning, appearance, embeds, vision_output.image_embeds, 4.0, "inv_square")
-            return ld.sample_patched(chain(ours), appearance.source, conditioning, **settings)["samples"]
+            ours = ld.patched_model(model, inputs, guidance)
+            return ld.sample_patched(chain(ours), appearance.source, conditioning, sampling, guidance)["samples"]
 
         def standin_by_hand(ours):
             standin = test_pack.ImagePromptStandIn(1.0)
@@ -116,7 +118,7 @@ def main() -> None:
 
         import comfy.model_management
 
-        ours = ld.patched_model(model, lightning, appearance, embeds, vision_output.image_embeds, 4.0, "inv_square")
+        ours = ld.patched_model(model, inputs, guidance)
         comfy.model_management.unload_all_models()
         comfy.model_management.load_models_gpu([ours])
         loaded = [m.model for m in comfy.model_management.current_loaded_models]

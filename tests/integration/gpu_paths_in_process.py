@@ -107,6 +107,7 @@ def _inputs():
 def edit(models: Path, out: Path, scenario: str) -> None:
     from drag_editing_dev.drag.fastdrag.image_space import fill_holes, warp_latent
     from drag_editing_dev.nodes import fastdrag_sampling as fd
+    from drag_editing_dev.drag.lightningdrag.guidance import PointGuidance
     from drag_editing_dev.nodes import lightningdrag_models, lightningdrag_sampling as ld
     from drag_editing_dev.nodes.comfy_sampling import empty_prompt
 
@@ -116,13 +117,12 @@ def edit(models: Path, out: Path, scenario: str) -> None:
     latent = {"samples": vae.encode(image)}
     bank = ld.encode_appearance(lightning, clip, latent)
     embeds = ld.embed(lightning, points, mask, 0)
-    edited = ld.drag_sample(inpaint, lightning, bank, embeds, vae, image, mask, vision.encode_image(image, crop=True),
-                            seed=1, steps=3, point_guidance=3.0, decay="inv_square", sampler_name="ddim",
-                            scheduler="ddim_uniform", candidates=2)["samples"]
+    edited = ld.drag_sample(inpaint, ld.DragInputs.of(lightning, bank, embeds, vision.encode_image(image, crop=True)),
+                            ld.EditSource(vae, image, mask), ld.Sampling(1, 3, "ddim", "ddim_uniform", 2),
+                            PointGuidance(3.0, "inv_square"))["samples"]
     noisy, kv = fd.invert(plain, {"samples": plain_vae.encode(image)}, empty_prompt(plain_clip), steps=10, strength=0.7, offload=False)
     warped, holes = warp_latent(noisy["samples"], points, mask)
-    fast = fd.sample(plain, kv, {"samples": fill_holes(warped, holes)}, consistency=True, cfg=1.0, sampler_name="ddim",
-                     seed=0, positive=None, negative=None)["samples"]
+    fast = fd.sample(plain, kv, {"samples": fill_holes(warped, holes)}, consistency=True, sampler_name="ddim", seed=0)["samples"]
     from safetensors.torch import save_file
 
     save_file({"lightningdrag": edited.float().contiguous(), "fastdrag": fast.float().contiguous()}, str(out.with_suffix(".safetensors")))
@@ -219,6 +219,7 @@ def multigpu(models: Path, out: Path) -> None:
         return
     from drag_editing_dev.drag.errors import DragInputError
     from drag_editing_dev.nodes import fastdrag_sampling as fd
+    from drag_editing_dev.drag.lightningdrag.guidance import PointGuidance
     from drag_editing_dev.nodes import lightningdrag_models, lightningdrag_sampling as ld
     from drag_editing_dev.nodes.comfy_sampling import empty_prompt
 
@@ -239,8 +240,8 @@ def multigpu(models: Path, out: Path) -> None:
 
     refusals = {}
     attempts = {
-        "DragKSampler": lambda: ld.drag_sample(split(inpaint), lightning, bank, embeds, vae, image, mask, vision.encode_image(image, crop=True),
-                                               0, 2, 3.0, "inv_square", "ddim", "ddim_uniform", 1),
+        "DragKSampler": lambda: ld.drag_sample(split(inpaint), ld.DragInputs.of(lightning, bank, embeds, vision.encode_image(image, crop=True)),
+                                               ld.EditSource(vae, image, mask), ld.Sampling(0, 2, "ddim", "ddim_uniform"), PointGuidance(3.0)),
         "FastDragInvert": lambda: fd.invert(split(plain), {"samples": plain_vae.encode(image)}, empty_prompt(plain_clip), 10, 0.7, False),
         "FastDragConsistency": lambda: fd.with_consistency(split(plain), None),
     }

@@ -63,3 +63,11 @@ def test_cfg_function_already_on_the_model_runs_at_the_decayed_scale():
 def test_unknown_decay_is_named():
     with pytest.raises(DragInputError, match="decay: 'fast' is not a decay schedule; use one of none, linear"):
         point_guidance_scale("fast", 4.0, 0, 10)
+
+
+def test_point_guidance_decides_once_whether_it_is_on_and_the_samplers_cfg():
+    from drag_editing_dev.drag.lightningdrag.guidance import PointGuidance
+
+    assert PointGuidance(4.0).on and PointGuidance(4.0).sampler_cfg == 4.0 and PointGuidance(4.0).decay == "inv_square"
+    off = PointGuidance(1.0, "linear")
+    assert not off.on and off.sampler_cfg == 1.0  # cfg 1: ComfyUI skips the unconditional pass
