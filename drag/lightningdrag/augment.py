@@ -16,9 +16,9 @@ from ..points import DragPoints
 
 
 def with_border_anchors(points: DragPoints, mask: Tensor, count: int) -> DragPoints:
-    """``points`` followed by ``count`` anchor pairs (handle == target) on the pixels just outside
-    ``mask`` ([H, W] or [1, H, W], editable by :func:`~drag.latent_masks.lightningdrag_editable`, at the points' image size), picked at evenly spaced
-    angles around the mask's centre. ``count`` 0 returns ``points`` unchanged."""
+    """``points`` followed by ``count`` anchor pairs (handle == target) on the pixels just outside ``mask``
+    ([H, W] or [1, H, W] at the points' image size, editable by :func:`~drag.latent_masks.lightningdrag_editable`),
+    picked at evenly spaced angles around the mask's centre. ``count`` 0 returns ``points`` unchanged."""
     if count <= 0:
         return points
     mask = lightningdrag_editable(mask.reshape(mask.shape[-2:]))
