@@ -231,6 +231,11 @@ def run_samples(
                 work.put(sample)
                 outcome.server_errors[client.url] = shown(error, 200)
                 return
+            except Exception as error:  # anything else (a full disk, an answer of another shape) fails the sample, never the run
+                folder.fail(sample, f"{type(error).__name__}: {error}", client.url)
+                outcome.failed[sample.key] = str(error)
+                progress.update(failed=True)
+                finished()
 
     # Round robin, so that a run of few samples still spreads over the servers.
     threads = [threading.Thread(target=worker, args=(c,), daemon=True) for _ in range(per_server) for c in clients]

@@ -23,12 +23,13 @@ API = Path(__file__).resolve().parents[2] / "workflows" / "api"
 
 
 class StandIn(ComfyClient):
-    """A server that edits by returning the photo, fails the samples named in ``fail``, and is unreachable when
-    ``down``; it records the prompts it was given."""
+    """A server that edits by returning the photo, fails the samples named in ``fail``, answers the fetch of those
+    in ``garbled`` with something unexpected, and is unreachable when ``down``; it records the prompts it was
+    given."""
 
-    def __init__(self, url: str, down: bool = False, fail: tuple[str, ...] = ()):
+    def __init__(self, url: str, down: bool = False, fail: tuple[str, ...] = (), garbled: tuple[str, ...] = ()):
         super().__init__(url)
-        self.down, self.fail, self.prompts, self.uploads = down, set(fail), {}, {}
+        self.down, self.fail, self.garbled, self.prompts, self.uploads = down, set(fail), set(garbled), {}, {}
 
     def upload_image(self, data: bytes, name: str) -> str:
         if self.down:
@@ -49,6 +50,8 @@ class StandIn(ComfyClient):
         return {"outputs": {"11": {"images": [{"filename": name}]}}, "status": {"messages": messages}}
 
     def fetch(self, item: dict) -> bytes:
+        if any(key in item["filename"] for key in self.garbled):
+            raise KeyError("an answer of another shape")
         return self.uploads[item["filename"]]
 
 
@@ -102,3 +105,10 @@ def test_a_run_folder_keeps_to_one_workflow(tmp_path, bench):
     other = BenchWorkflow.of(json.loads((API / "Drag - FastDrag SDXL.json").read_text()))
     with pytest.raises(DragInputError, match="another workflow"):
         folder.start(other)
+
+
+def test_an_unexpected_error_fails_the_sample_not_the_run(tmp_path, bench):
+    folder = RunFolder(tmp_path / "run")
+    outcome = run_samples(bench, samples(tmp_path), [StandIn("http://s", garbled=("__c",))], folder, stream=io.StringIO())
+    assert list(outcome.failed) == ["animals/c"] and len(outcome.edited) == 3
+    assert folder.failures()["animals/c"]["error"].startswith("KeyError")
