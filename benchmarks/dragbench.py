@@ -77,7 +77,8 @@ def cmd_run(args) -> int:
         return 130
     for url, error in outcome.server_errors.items():
         print(f"server {url} stopped answering: {error}", file=sys.stderr)
-    failures = folder.failures()
+    keys = {s.key for s in samples}
+    failures = {k: f for k, f in folder.failures().items() if k in keys}  # of this selection (--only)
     for key, failure in failures.items():
         print(f"failed {key}: {shown(failure['error'], 300)}", file=sys.stderr)
     done = sum(folder.done(s) for s in samples)

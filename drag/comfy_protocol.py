@@ -112,7 +112,7 @@ def add_on_rows(x: torch.Tensor, add: torch.Tensor, rows: torch.Tensor | None) -
 
 def for_every_chunk(x: torch.Tensor, extra_options: dict) -> torch.Tensor:
     """``x`` (one chunk's rows, [b, ...]) for each chunk of the call, [chunks·b, ...]; a view (no copy) when b is 1."""
-    count = len(chunks(extra_options))
+    count = chunk_count(extra_options)
     if count == 1:
         return x
     if x.shape[0] == 1:

@@ -24,7 +24,8 @@ ENCODERS = {"VAEEncode": "pixels", "VAEEncodeTiled": "pixels", "VAEEncodeForInpa
 """Nodes whose image input must be the image the points were placed on, with that input's name."""
 
 
-def _link(value: object) -> Link | None:
+def link_of(value: object) -> Link | None:
+    """The (node id, output index) an API-format input ``value`` is wired to, or None for a widget value."""
     if isinstance(value, list) and len(value) == 2 and isinstance(value[1], int):
         return str(value[0]), value[1]
     return None
@@ -37,7 +38,7 @@ def _title(prompt: dict, node_id: str) -> str:
 def _image_source(node: dict) -> Link | None:
     """The link a node takes its image from: its first linked image input."""
     for name in IMAGE_INPUTS:
-        link = _link(node.get("inputs", {}).get(name))
+        link = link_of(node.get("inputs", {}).get(name))
         if link is not None:
             return link
     return None
@@ -48,7 +49,7 @@ def _users(prompt: dict) -> dict[str, list[str]]:
     users: dict[str, list[str]] = {}
     for node_id, node in prompt.items():
         for value in node.get("inputs", {}).values():
-            link = _link(value)
+            link = link_of(value)
             if link is not None:
                 users.setdefault(link[0], []).append(node_id)
     return users
@@ -82,7 +83,7 @@ def bypassed_resize(prompt: dict, editor_id: str) -> str | None:
         if resizer is not None:
             for node_id, node in prompt.items():
                 name = ENCODERS.get(node.get("class_type"))
-                if name and _link(node.get("inputs", {}).get(name)) == link and edit & _descendants(users, node_id):
+                if name and link_of(node.get("inputs", {}).get(name)) == link and edit & _descendants(users, node_id):
                     encoder = _title(prompt, node_id)
                     return (
                         f"image: the points are placed on the image that comes through {_title(prompt, resizer)}, but "
@@ -104,9 +105,9 @@ def warps_fed_by(prompt: dict, editor_id: str) -> list[tuple[str, bool]]:
     found = []
     for node_id, node in prompt.items():
         inputs = node.get("inputs", {})
-        if node.get("class_type") != "FastDragWarp" or _link(inputs.get("points")) != (editor_id, POINTS_OUTPUT):
+        if node.get("class_type") != "FastDragWarp" or link_of(inputs.get("points")) != (editor_id, POINTS_OUTPUT):
             continue
-        mask = _link(inputs.get("mask"))
+        mask = link_of(inputs.get("mask"))
         if mask is None or mask == (editor_id, MASK_OUTPUT):
             found.append((node_id, mask is not None))
     return found

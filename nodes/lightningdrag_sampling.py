@@ -22,7 +22,7 @@ from ..drag.latent_masks import lightningdrag_editable
 from ..drag.lightningdrag.attention import AppearanceBank, AppearanceRecorder, PointEmbeds, sampling_patches
 from ..drag.lightningdrag.augment import with_border_anchors
 from ..drag.lightningdrag.checks import check_edit_inputs, check_image_embeds
-from ..drag.lightningdrag.guidance import PointGuidance
+from ..drag.lightningdrag.guidance import PointGuidance, point_cfg_function
 from ..drag.lightningdrag.layout import TRANSFORMER_BLOCKS
 from ..drag.lightningdrag.noise_prior import noise_prior
 from ..drag.comfy_protocol import (
@@ -220,7 +220,7 @@ def patched_model(model, inputs: DragInputs, guidance: PointGuidance):
         other = cfg_function(patched)
         if other is not None:
             logging.info(f"DragKSampler: point guidance runs through the CFG function already on the model, {describe(other)}")
-        patched.set_model_sampler_cfg_function(guidance.cfg_function(other), disable_cfg1_optimization=True)
+        patched.set_model_sampler_cfg_function(point_cfg_function(guidance.scale, guidance.decay, other), disable_cfg1_optimization=True)
     return patched
 
 

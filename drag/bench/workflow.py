@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import DragInputError, shown
 from ..image_size import working_size
+from ..prompt_graph import link_of
 from .samples import Sample, editor_document
 
 EDITOR = "DragPointsEditor"
@@ -26,10 +27,6 @@ SCALE = "DragImageScale"
 LOAD = "LoadImage"
 SAVE = "SaveImage"
 TEXT = "CLIPTextEncode"
-
-
-def _is_link(value: object) -> bool:
-    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], int)
 
 
 def apply_overrides(prompt: dict, overrides: list[str]) -> dict:
@@ -57,7 +54,7 @@ def apply_overrides(prompt: dict, overrides: list[str]) -> dict:
                     f"--set {shown(override)}: node {node} ({prompt[node]['class_type']}) has no input {shown(name)}; "
                     f"its inputs are {', '.join(sorted(inputs))}."
                 )
-            if _is_link(inputs[name]):
+            if link_of(inputs[name]) is not None:
                 raise DragInputError(f"--set {shown(override)}: input {name} of node {node} is wired to node {inputs[name][0]}; set that node instead.")
             inputs[name] = value
     return prompt
@@ -90,12 +87,12 @@ class BenchWorkflow:
                 "Use one of the pack's single-drag workflows (workflows/api/)."
             )
         editor = editors[0]
-        source = prompt[editor]["inputs"].get("image")
+        source = link_of(prompt[editor]["inputs"].get("image"))
         scale = None
-        if _is_link(source) and prompt.get(source[0], {}).get("class_type") == SCALE:
+        if source is not None and prompt.get(source[0], {}).get("class_type") == SCALE:
             scale = source[0]
-            source = prompt[scale]["inputs"].get("image")
-        if not (_is_link(source) and prompt.get(source[0], {}).get("class_type") == LOAD):
+            source = link_of(prompt[scale]["inputs"].get("image"))
+        if source is None or prompt.get(source[0], {}).get("class_type") != LOAD:
             raise DragInputError(
                 f"workflow: the {EDITOR} (node {editor}) must take its image from a {LOAD}, directly or through one {SCALE}, "
                 "so that each sample's image can be put in."
@@ -111,7 +108,7 @@ class BenchWorkflow:
             raise DragInputError(f"--output-node {shown(save)}: the workflow has no image output node of that id; its {SAVE} nodes are {', '.join(saves) or 'none'}.")
         texts = tuple(
             node for node in by_class.get(TEXT, [])
-            if any(_is_link(v) and v[0] == node and k == "positive" for spec in prompt.values() for k, v in spec["inputs"].items())
+            if any(k == "positive" and (link_of(v) or ("",))[0] == node for spec in prompt.values() for k, v in spec["inputs"].items())
         )
         return cls(prompt, source[0], editor, scale, texts, save)
 
@@ -122,7 +119,7 @@ class BenchWorkflow:
             return width, height
         inputs = self.prompt[self.scale]["inputs"]
         values = [inputs.get(name) for name in ("size", "fit", "multiple_of")]
-        if any(_is_link(v) for v in values):
+        if any(link_of(v) is not None for v in values):
             raise DragInputError(f"workflow: the {SCALE} (node {self.scale}) has a wired size, fit or multiple_of; set them in the workflow instead.")
         size, fit, multiple = values
         return working_size(width, height, size, fit, multiple)

@@ -61,10 +61,6 @@ class PointGuidance:
         which ComfyUI skips the unconditional pass."""
         return self.scale if self.on else 1.0
 
-    def cfg_function(self, inner: Callable[[dict], Tensor] | None = None) -> Callable[[dict], Tensor]:
-        """:func:`point_cfg_function` of this guidance."""
-        return point_cfg_function(self.scale, self.decay, inner)
-
 
 def point_cfg_function(scale: float, decay: str, inner: Callable[[dict], Tensor] | None = None) -> Callable[[dict], Tensor]:
     """A ComfyUI ``sampler_cfg_function``: ``uncond + s_i · (cond - uncond)`` with s_i from the step index.
