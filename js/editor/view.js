@@ -1,18 +1,18 @@
-// The points editor's view: its DOM (toolbar, canvas, JSON text, status line) and its drawing. It draws
-// what a scene callback describes, at most once per animation frame, sizes the canvas's backing store to
-// the pixels it covers on screen, and rebuilds the darkened-mask overlay only when the mask changes.
-// Input events go to the handlers it is given; it changes nothing itself.
+// The points editor's view: its DOM (toolbar, canvas, JSON text, status line) and its drawing. It shows
+// the scene it is given (js/lib/scene.js editorScene: what to draw and the status line), draws it again
+// when the canvas is resized, sizes the canvas's backing store to the pixels it covers on screen, and
+// rebuilds the darkened-mask overlay only when the mask changes. Input events go to the handlers it is
+// given; it changes nothing itself.
 //
 // Drawing and events use the canvas's layout pixels (its CSS box before the graph's zoom, which scales the
 // whole element), so marks keep their size relative to the image at any graph zoom, as the image does.
 
 import { cameraView, fitView, toCanvas } from "../lib/geometry.js";
-import { markRadius, pairMarks } from "../lib/marks.js";
+import { markRadius } from "../lib/marks.js";
 import { wrapLines } from "../lib/text.js";
+import { BRUSH_SIZES } from "../lib/tool.js";
+import { WARNING_COLOUR, paintMarks } from "./painter.js";
 
-const HANDLE_COLOUR = "#e5484d";
-const TARGET_COLOUR = "#3e9bff";
-const WARNING_COLOUR = "#ffb224";
 const HELP =
   "Points: click the content to move, then where it goes; drag a marker to move it; right click a marker to " +
   "delete its pair. Paint / Erase: brush the editable region. Wheel zooms, middle drag pans, 0 (or Fit) fits the image. " +
@@ -22,189 +22,185 @@ const ACTIVE = "#2a5d9f";
 const IDLE = "#333";
 const PASTE_WINDOW_MS = 1000; // how long after Ctrl+V (or Shift+Insert) a paste event counts as asked for
 
-/** The brush diameters the slider offers, in image pixels. */
-export const BRUSH_SIZES = { min: 2, max: 128 };
+/**
+ * `gestures`: {down(event, at), move(event, at), up(event), leave(), wheel(event, at), key(event)}, the
+ * canvas's pointer, wheel and keys, where `at` is the canvas point [x, y] in layout pixels; `handlers`:
+ * {applyText(text) (the JSON text was applied, or text pasted on the canvas), action(name) (a button)}.
+ */
+/** An element `tag` with `className` and inline style `css`. */
+function element(tag, className, css) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  e.style.cssText = css;
+  return e;
+}
+
+/** A button that runs `onAction(its data-action)` when clicked (the action is kept on the button, so that
+ * a notice can reuse it for another). */
+function button(label, title, onAction, action = label.toLowerCase().replace(/\s+/g, "-")) {
+  const b = element("button", "", `padding:1px 6px;background:${IDLE};color:#ddd;border:1px solid #555;border-radius:3px;cursor:pointer`);
+  b.textContent = label;
+  b.title = title;
+  b.dataset.action = action;
+  b.addEventListener("click", (e) => {
+    e.stopPropagation();
+    onAction(b.dataset.action);
+  });
+  return b;
+}
+
+/** The toolbar: {bar, buttons (by action), brushSize (the slider), brushReadout}. */
+function toolbar(onAction) {
+  const bar = element("div", "", "display:flex;flex-wrap:wrap;gap:3px;align-items:center");
+  const buttons = {};
+  const tool = (label, title) => {
+    const b = button(label, title, onAction);
+    buttons[b.dataset.action] = b;
+    bar.append(b);
+  };
+  tool("Points", "Click: handle, then target. Drag a marker to move it; right click deletes its pair.");
+  tool("Paint", "Brush the region that may change.");
+  tool("Erase", "Brush away from the region that may change.");
+  const brushSize = Object.assign(element("input", "", "width:70px"), { type: "range", min: String(BRUSH_SIZES.min), max: String(BRUSH_SIZES.max), title: "Brush size (diameter, image pixels)" });
+  brushSize.addEventListener("input", () => onAction("brush"));
+  const brushReadout = element("span", "drag-brush-size", "min-width:38px;font-variant-numeric:tabular-nums");
+  bar.append(brushSize, brushReadout);
+  tool("Fit", "Show the whole image (0)");
+  tool("Undo", "Undo (Ctrl+Z)");
+  tool("Redo", "Redo (Ctrl+Y)");
+  tool("Clear points", "Remove every pair");
+  tool("Clear mask", "Remove the painting");
+  tool("Preview", "Show what FastDragWarp does to the image: each latent pixel's 8 x 8 block moves; holes show as holes");
+  tool("Fill", "In the preview, show BNNI's fill of the holes");
+  tool("JSON", "Show the points as JSON text, to copy them or to type and paste pairs (Ctrl+Enter or leaving the box applies)");
+  return { bar, buttons, brushSize, brushReadout };
+}
+
+/** The document as text, collapsed until asked for (the node's own text widget stays hidden). */
+function jsonText(applyText) {
+  const text = element("textarea", "drag-points-json", "display:none;height:90px;resize:vertical;font:11px monospace;background:#1b1b1b;color:#ddd;border:1px solid #555");
+  text.spellcheck = false;
+  text.addEventListener("change", () => applyText(text.value));
+  text.addEventListener("keydown", (e) => {
+    e.stopPropagation(); // typing here is text, not graph shortcuts
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) applyText(text.value);
+  });
+  return text;
+}
+
+/** Under the canvas: what the points need, then each thing wrong with them on a line of its own; a notice
+ * with its buttons (a new image kept the points: Undo, Clear points); and the image pixel under the cursor
+ * with the zoom. Returns {line, status, notice, noticeText, readout}. */
+function statusLine() {
+  const line = element("div", "", "display:flex;flex-wrap:wrap;gap:2px 8px;align-items:flex-start;min-height:16px");
+  // Wrapped, one warning a line: what the user must read is never cut off.
+  const status = element("span", "drag-status", "flex:1 1 200px;min-width:0;white-space:pre-line;overflow-wrap:anywhere;opacity:0.85");
+  const notice = element("span", "drag-notice", `display:none;color:${WARNING_COLOUR}`);
+  const noticeText = document.createElement("span");
+  notice.append(noticeText);
+  // A fixed width: a readout that grew or shrank as the pointer moves would re-wrap the status beside it,
+  // and the canvas would jump under the pointer mid-gesture.
+  const readout = element("span", "drag-readout", "flex:none;min-width:20ch;text-align:right;opacity:0.7;font-variant-numeric:tabular-nums");
+  line.append(status, notice, readout);
+  return { line, status, notice, noticeText, readout };
+}
 
 /**
- * `handlers`: {down(event, at), move(event, at), up(event), leave(), wheel(event, at), key(event),
- * paste(text), applyText(text), action(name)} where `at` is the canvas point [x, y] in layout pixels.
- * `scene()` returns what to draw: {image, width, height, camera, smooth, overlay: {key, mask} | null,
- * pairs, warned, brush} (image: anything drawImage takes, in image pixels, drawn over the document's
- * width x height; camera: the canvas's zoom and pan, see geometry.js; smooth: whether to interpolate the
- * image; mask: Uint8Array of width x height, 1 = may change; pairs in image pixels; warned: the set of
- * pair indices drawn in the warning style; brush: {at, radius} in canvas pixels, or null), or
- * {image: null, message}.
+ * Send the canvas's input to `gestures` and `applyText` (a paste); returns the functions that stop it.
+ * The pointer and wheel events are taken at the window's capture phase, before anything else sees them:
+ * the Vue node renderer hands the wheel and middle-button drags to the graph from a capturing listener on
+ * its node layer, and here they zoom and pan the canvas instead. A gesture that stops an event's
+ * propagation keeps it from the graph and the node. Keys go to `view.keys`, an invisible input: ComfyUI's
+ * graph undo and litegraph's shortcuts leave keys typed into inputs alone, so Ctrl+Z undoes the canvas.
  */
+function listen(view, gestures, applyText) {
+  const { canvas, keys } = view;
+  const at = (e) => view.toLayout(e.clientX, e.clientY);
+  const unlisten = [];
+  const own = (type, listener, options = {}) => {
+    const filtered = (e) => { if (e.target === canvas) listener(e); };
+    window.addEventListener(type, filtered, { capture: true, ...options });
+    unlisten.push(() => window.removeEventListener(type, filtered, { capture: true }));
+  };
+  let hoverFocused = false; // the keyboard came with the pointer, not with a click
+  own("pointerdown", (e) => {
+    keys.focus({ preventScroll: true });
+    hoverFocused = false; // a click keeps the keyboard after the pointer leaves
+    canvas.setPointerCapture(e.pointerId);
+    gestures.down(e, at(e));
+  });
+  own("pointermove", (e) => gestures.move(e, at(e)));
+  own("pointerup", (e) => gestures.up(e));
+  own("wheel", (e) => gestures.wheel(e, at(e)), { passive: false });
+  canvas.addEventListener("pointerleave", () => {
+    gestures.leave();
+    if (hoverFocused && document.activeElement === keys) keys.blur();
+    hoverFocused = false;
+  });
+  // The canvas's keys work while the pointer is over it, with no click (a click would edit): the pointer
+  // entering gives it the keyboard, unless someone is typing elsewhere; leaving gives it back.
+  canvas.addEventListener("pointerenter", () => {
+    const typing = document.activeElement?.matches?.("input, textarea, [contenteditable='true'], [contenteditable='']");
+    if (typing && document.activeElement !== keys) return;
+    if (document.activeElement !== keys) {
+      keys.focus({ preventScroll: true });
+      hoverFocused = true;
+    }
+  });
+  // Right click deletes a pair here, so neither the browser's nor the node's context menu opens; a
+  // middle click pans, so it neither pastes (X11) nor scrolls.
+  for (const type of ["contextmenu", "auxclick"]) {
+    canvas.addEventListener(type, (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+    });
+  }
+  // Only a paste the user asked for with its keys is read: on Linux a middle-button press (the canvas's
+  // pan) also pastes the primary selection, whatever text is selected anywhere on the page.
+  let pasteAsked = 0;
+  keys.addEventListener("keydown", (e) => {
+    const key = e.key.toLowerCase();
+    if (((e.ctrlKey || e.metaKey) && key === "v") || (e.shiftKey && key === "insert")) pasteAsked = performance.now();
+    gestures.key(e);
+  });
+  keys.addEventListener("input", () => { keys.value = ""; });
+  keys.addEventListener("paste", (e) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const asked = performance.now() - pasteAsked < PASTE_WINDOW_MS;
+    pasteAsked = 0;
+    if (asked) applyText(e.clipboardData?.getData("text/plain") ?? "");
+  });
+  return unlisten;
+}
+
 export class EditorView {
-  constructor(handlers, scene) {
-    this.scene = scene;
+  constructor(gestures, { applyText, action }) {
+    this.scene = null; // the scene shown (render)
     this.frame = 0;
     this.overlay = null; // {key, canvas}
-    this.element = this._build(handlers);
-    this.resize = new ResizeObserver(() => this.requestDraw());
-    this.resize.observe(this.canvas);
-  }
-
-  _build(handlers) {
-    const root = document.createElement("div");
-    root.className = "drag-points-editor";
-    root.style.cssText = "position:relative;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;font:12px sans-serif;color:#ddd";
-    const bar = document.createElement("div");
-    bar.style.cssText = "display:flex;flex-wrap:wrap;gap:3px;align-items:center";
-    this.buttons = {};
-    const button = (parent, label, title, action = label.toLowerCase().replace(/\s+/g, "-")) => {
-      const b = document.createElement("button");
-      b.textContent = label;
-      b.title = title;
-      b.dataset.action = action;
-      b.style.cssText = `padding:1px 6px;background:${IDLE};color:#ddd;border:1px solid #555;border-radius:3px;cursor:pointer`;
-      b.addEventListener("click", (e) => {
-        e.stopPropagation();
-        handlers.action(b.dataset.action);
-      });
-      parent.appendChild(b);
-      return b;
-    };
-    const tool = (label, title) => {
-      const b = button(bar, label, title);
-      this.buttons[b.dataset.action] = b;
-    };
-    tool("Points", "Click: handle, then target. Drag a marker to move it; right click deletes its pair.");
-    tool("Paint", "Brush the region that may change.");
-    tool("Erase", "Brush away from the region that may change.");
-    this.brushSize = document.createElement("input");
-    this.brushSize.type = "range";
-    this.brushSize.min = String(BRUSH_SIZES.min);
-    this.brushSize.max = String(BRUSH_SIZES.max);
-    this.brushSize.title = "Brush size (diameter, image pixels)";
-    this.brushSize.style.width = "70px";
-    this.brushSize.addEventListener("input", () => handlers.action("brush"));
-    this.brushReadout = document.createElement("span");
-    this.brushReadout.className = "drag-brush-size";
-    this.brushReadout.style.cssText = "min-width:38px;font-variant-numeric:tabular-nums";
-    bar.append(this.brushSize, this.brushReadout);
-    tool("Fit", "Show the whole image (0)");
-    tool("Undo", "Undo (Ctrl+Z)");
-    tool("Redo", "Redo (Ctrl+Y)");
-    tool("Clear points", "Remove every pair");
-    tool("Clear mask", "Remove the painting");
-    tool("Preview", "Show what FastDragWarp does to the image: each latent pixel's 8 x 8 block moves; holes show as holes");
-    tool("Fill", "In the preview, show BNNI's fill of the holes");
-    tool("JSON", "Show the points as JSON text, to copy them or to type and paste pairs (Ctrl+Enter or leaving the box applies)");
-
+    this.onAction = action;
+    this.element = element("div", "drag-points-editor", "position:relative;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;font:12px sans-serif;color:#ddd");
+    const { bar, buttons, brushSize, brushReadout } = toolbar(action);
+    Object.assign(this, { buttons, brushSize, brushReadout });
     // The canvas fills a box that takes the node's room left by the rest; placed absolutely in it, so that its
     // backing store's size (the canvas's intrinsic size) never feeds back into the layout. Otherwise more
     // status lines grow the node (Vue renderer) instead of shrinking the canvas, after the graph's history has
     // recorded the smaller size, and a graph undo to that size regrows it, recorded as a step of its own.
-    this.stage = document.createElement("div");
-    this.stage.style.cssText = "position:relative;flex:1 1 0;min-height:160px";
-    this.canvas = document.createElement("canvas");
+    const stage = element("div", "", "position:relative;flex:1 1 0;min-height:160px");
+    this.canvas = element("canvas", "", "position:absolute;inset:0;width:100%;height:100%;background:#111;outline:none;touch-action:none;cursor:crosshair");
     this.canvas.title = HELP;
-    this.canvas.style.cssText = "position:absolute;inset:0;width:100%;height:100%;background:#111;outline:none;touch-action:none;cursor:crosshair";
-    this.stage.append(this.canvas);
-    const at = (e) => this.toLayout(e.clientX, e.clientY);
-    // The canvas's pointer and wheel events are taken at the window's capture phase, before anything
-    // else sees them: the Vue node renderer hands the wheel and middle-button drags to the graph from a
-    // capturing listener on its node layer, and here they zoom and pan the canvas instead. A handler that
-    // stops an event's propagation keeps it from the graph and the node.
-    this.unlisten = [];
-    const own = (type, listener, options = {}) => {
-      const filtered = (e) => { if (e.target === this.canvas) listener(e); };
-      window.addEventListener(type, filtered, { capture: true, ...options });
-      this.unlisten.push(() => window.removeEventListener(type, filtered, { capture: true }));
-    };
-    own("pointerdown", (e) => {
-      this.keys.focus({ preventScroll: true });
-      this.hoverFocused = false; // a click keeps the keyboard after the pointer leaves
-      this.canvas.setPointerCapture(e.pointerId);
-      handlers.down(e, at(e));
-    });
-    own("pointermove", (e) => handlers.move(e, at(e)));
-    own("pointerup", (e) => handlers.up(e));
-    own("wheel", (e) => handlers.wheel(e, at(e)), { passive: false });
-    this.canvas.addEventListener("pointerleave", () => {
-      handlers.leave();
-      if (this.hoverFocused && document.activeElement === this.keys) this.keys.blur();
-      this.hoverFocused = false;
-    });
-    // The canvas's keys work while the pointer is over it, with no click (a click would edit): the pointer
-    // entering gives it the keyboard, unless someone is typing elsewhere; leaving gives it back.
-    this.canvas.addEventListener("pointerenter", () => {
-      const typing = document.activeElement?.matches?.("input, textarea, [contenteditable='true'], [contenteditable='']");
-      if (typing && document.activeElement !== this.keys) return;
-      if (document.activeElement !== this.keys) {
-        this.keys.focus({ preventScroll: true });
-        this.hoverFocused = true;
-      }
-    });
-    // Right click deletes a pair here, so neither the browser's nor the node's context menu opens; a
-    // middle click pans, so it neither pastes (X11) nor scrolls.
-    for (const type of ["contextmenu", "auxclick"]) {
-      this.canvas.addEventListener(type, (e) => {
-        e.preventDefault();
-        e.stopPropagation();
-      });
-    }
-    // Keys go to an invisible input focused by clicks on the canvas: ComfyUI's graph undo and
-    // litegraph's shortcuts leave keys typed into inputs alone, so Ctrl+Z undoes the canvas, not the graph.
-    this.keys = document.createElement("input");
+    stage.append(this.canvas);
+    this.keys = element("input", "", "position:absolute;width:1px;height:1px;opacity:0;pointer-events:none");
     this.keys.setAttribute("aria-label", "points editor keyboard");
-    this.keys.style.cssText = "position:absolute;width:1px;height:1px;opacity:0;pointer-events:none";
-    // Only a paste the user asked for with its keys is read: on Linux a middle-button press (the canvas's
-    // pan) also pastes the primary selection, whatever text is selected anywhere on the page.
-    let pasteAsked = 0;
-    this.keys.addEventListener("keydown", (e) => {
-      const key = e.key.toLowerCase();
-      if (((e.ctrlKey || e.metaKey) && key === "v") || (e.shiftKey && key === "insert")) pasteAsked = performance.now();
-      handlers.key(e);
-    });
-    this.keys.addEventListener("input", () => { this.keys.value = ""; });
-    this.keys.addEventListener("paste", (e) => {
-      e.preventDefault();
-      e.stopPropagation();
-      const asked = performance.now() - pasteAsked < PASTE_WINDOW_MS;
-      pasteAsked = 0;
-      if (asked) handlers.paste(e.clipboardData?.getData("text/plain") ?? "");
-    });
-    // The document as text, collapsed until asked for: the node's own text widget stays hidden.
-    this.jsonView = document.createElement("textarea");
-    this.jsonView.className = "drag-points-json";
-    this.jsonView.spellcheck = false;
-    this.jsonView.style.cssText = "display:none;height:90px;resize:vertical;font:11px monospace;background:#1b1b1b;color:#ddd;border:1px solid #555";
-    this.jsonView.addEventListener("change", () => handlers.applyText(this.jsonView.value));
-    this.jsonView.addEventListener("keydown", (e) => {
-      e.stopPropagation(); // typing here is text, not graph shortcuts
-      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) handlers.applyText(this.jsonView.value);
-    });
-    // Under the canvas: what the points need, then each thing wrong with them on a line of its own; a
-    // notice with its buttons (a new image kept the points: Undo, Clear points); and the image pixel
-    // under the cursor with the zoom.
-    const line = document.createElement("div");
-    line.style.cssText = "display:flex;flex-wrap:wrap;gap:2px 8px;align-items:flex-start;min-height:16px";
-    this.status = document.createElement("span");
-    this.status.className = "drag-status";
-    // Wrapped, one warning a line: what the user must read is never cut off.
-    this.status.style.cssText = "flex:1 1 200px;min-width:0;white-space:pre-line;overflow-wrap:anywhere;opacity:0.85";
-    this.notice = document.createElement("span");
-    this.notice.className = "drag-notice";
-    this.notice.style.cssText = `display:none;color:${WARNING_COLOUR}`;
-    this.noticeText = document.createElement("span");
-    // As many as a notice has (Undo and Clear points; one per result to use), made when first needed.
-    this.noticeButtons = [];
-    this.noticeButton = () => {
-      const b = button(this.notice, "", "");
-      b.style.marginLeft = "4px";
-      return b;
-    };
-    this.notice.prepend(this.noticeText);
-    this.readout = document.createElement("span");
-    this.readout.className = "drag-readout";
-    // A fixed width: a readout that grew or shrank as the pointer moves would re-wrap the status beside it,
-    // and the canvas would jump under the pointer mid-gesture.
-    this.readout.style.cssText = "flex:none;min-width:20ch;text-align:right;opacity:0.7;font-variant-numeric:tabular-nums";
-    line.append(this.status, this.notice, this.readout);
-    root.append(bar, this.stage, this.jsonView, line, this.keys);
-    return root;
+    this.jsonView = jsonText(applyText);
+    const { line, status, notice, noticeText, readout } = statusLine();
+    Object.assign(this, { status, notice, noticeText, readout });
+    this.noticeButtons = []; // as many as a notice has (Undo and Clear points; one per result to use)
+    this.element.append(bar, stage, this.jsonView, line, this.keys);
+    this.unlisten = listen(this, gestures, applyText);
+    this.resize = new ResizeObserver(() => this.requestDraw());
+    this.resize.observe(this.canvas);
   }
 
   /** Show which buttons are on: {mode, preview, fill, json}, and the brush size (image pixels). */
@@ -219,11 +215,23 @@ export class EditorView {
     this.brushReadout.textContent = `${brush} px`;
   }
 
+  /** Show `scene` (js/lib/scene.js editorScene): its status line now, its drawing at once. */
+  render(scene) {
+    this.scene = scene;
+    this._showStatus(scene.status);
+    this.draw();
+  }
+
+  /** The text beside the status: the image pixel under the pointer and the zoom (scene.js readoutText). */
+  showReadout(text) {
+    this.readout.textContent = text;
+  }
+
   /** The status line: `text` (in the warning colour when `warning`), and `notice`: {text, label?, action?}
    * (a message with a button that runs handlers.action(action); without a label, no button), or {text,
-   * buttons: [{label, action}, ...]} (up to two buttons), or null. */
-  showStatus(text, warning, notice) {
-    if (this.status.textContent !== text) { // called on every frame: leave the DOM alone when nothing changed
+   * buttons: [{label, action}, ...]}, or null. */
+  _showStatus({ text, warning, notice }) {
+    if (this.status.textContent !== text) { // called on every change: leave the DOM alone when nothing changed
       this.status.textContent = text;
       this.status.title = text;
     }
@@ -232,7 +240,12 @@ export class EditorView {
     if (!notice) return;
     this.noticeText.textContent = notice.text;
     const buttons = notice.buttons ?? (notice.label ? [{ label: notice.label, action: notice.action }] : []);
-    while (this.noticeButtons.length < buttons.length) this.noticeButtons.push(this.noticeButton());
+    while (this.noticeButtons.length < buttons.length) {
+      const b = button("", "", this.onAction);
+      b.style.marginLeft = "4px";
+      this.notice.append(b);
+      this.noticeButtons.push(b);
+    }
     this.noticeButtons.forEach((b, i) => {
       b.style.display = buttons[i] ? "" : "none";
       b.textContent = buttons[i]?.label ?? "";
@@ -262,6 +275,7 @@ export class EditorView {
     return markRadius(width * scale, height * scale);
   }
 
+  /** Draw the scene shown again at the next animation frame (the canvas was resized). */
   requestDraw() {
     if (!this.frame) this.frame = requestAnimationFrame(() => {
       this.frame = 0;
@@ -302,18 +316,6 @@ export class EditorView {
     return [w / this.size[0], h / this.size[1]];
   }
 
-  /** FastDragWarp's circle ({x, y, rx, ry}, image pixels) as a warning-coloured outline. */
-  _drawCircle(ctx, view, { x, y, rx, ry }) {
-    ctx.save();
-    ctx.strokeStyle = WARNING_COLOUR;
-    ctx.globalAlpha = 0.9;
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    ctx.ellipse(...toCanvas(view, [x, y]), rx * view.scale, ry * view.scale, 0, 0, 2 * Math.PI);
-    ctx.stroke();
-    ctx.restore();
-  }
-
   _overlayFor({ key, mask }, width, height) {
     if (this.overlay?.key !== key) {
       const canvas = this.overlay?.canvas.width === width && this.overlay.canvas.height === height ? this.overlay.canvas : document.createElement("canvas");
@@ -330,12 +332,13 @@ export class EditorView {
   }
 
   draw() {
+    const scene = this.scene;
+    if (!scene) return;
     const [across, down] = this._fitBackingStore();
     const [cw, ch] = this.size;
     const ctx = this.canvas.getContext("2d");
     ctx.setTransform(across, 0, 0, down, 0, 0);
     ctx.clearRect(0, 0, cw, ch);
-    const scene = this.scene();
     if (!scene.image) {
       ctx.fillStyle = "#888";
       ctx.font = "12px sans-serif";
@@ -345,95 +348,11 @@ export class EditorView {
     const view = this.placement(scene.width, scene.height, scene.camera);
     const [x0, y0] = toCanvas(view, [0, 0]);
     const size = [scene.width * view.scale, scene.height * view.scale];
-    ctx.imageSmoothingEnabled = scene.smooth;
+    ctx.imageSmoothingEnabled = !scene.camera || view.scale < 2; // zoomed in, each image pixel shows as a square
     ctx.drawImage(scene.image, x0, y0, ...size);
     if (scene.overlay) ctx.drawImage(this._overlayFor(scene.overlay, scene.width, scene.height), x0, y0, ...size); // darkens what may not change
     ctx.imageSmoothingEnabled = true;
-    const r = this.markRadius(scene.width, scene.height);
-    if (scene.circle) this._drawCircle(ctx, view, scene.circle);
-    scene.pairs.forEach((pair, i) => this._drawPair(ctx, view, pair, i + 1, r, scene.warned.has(i)));
-    if (scene.brush) this._drawBrush(ctx, scene.brush);
-  }
-
-  _drawPair(ctx, view, pair, number, r, warned) {
-    const h = toCanvas(view, pair.handle);
-    const t = pair.target ? toCanvas(view, pair.target) : null;
-    const marks = pairMarks(h, t, r);
-    const handleColour = warned ? WARNING_COLOUR : HANDLE_COLOUR;
-    if (marks.arrow) {
-      const { from, to, head } = marks.arrow;
-      const angle = Math.atan2(to[1] - from[1], to[0] - from[0]);
-      ctx.strokeStyle = "#fff";
-      ctx.lineWidth = Math.max(1.5, 0.25 * r);
-      ctx.lineCap = "round";
-      ctx.beginPath();
-      ctx.moveTo(...from);
-      ctx.lineTo(...to);
-      for (const side of [-1, 1]) {
-        ctx.moveTo(...to);
-        ctx.lineTo(to[0] - head * Math.cos(angle + side * 0.45), to[1] - head * Math.sin(angle + side * 0.45));
-      }
-      ctx.stroke();
-    }
-    if (warned) {
-      // A dashed ring around the handle, wide enough to see past the dot at any zoom.
-      ctx.strokeStyle = WARNING_COLOUR;
-      ctx.lineWidth = Math.max(1.5, 0.2 * r);
-      ctx.setLineDash([0.5 * r, 0.35 * r]);
-      ctx.beginPath();
-      ctx.arc(...h, 1.6 * marks.dot + 0.3 * r, 0, 2 * Math.PI);
-      ctx.stroke();
-      ctx.setLineDash([]);
-    }
-    // The target's dot on top: where the content goes is what a short drag must not hide.
-    this._dot(ctx, h, marks.dot, handleColour);
-    if (t) this._dot(ctx, t, marks.dot, TARGET_COLOUR);
-    this._badge(ctx, marks.handleBadge, r, handleColour, warned ? "#000" : "#fff", number);
-    if (t) this._badge(ctx, marks.targetBadge, r, TARGET_COLOUR, "#fff", number);
-  }
-
-  _dot(ctx, [x, y], radius, colour) {
-    ctx.fillStyle = colour;
-    ctx.strokeStyle = "#fff";
-    ctx.lineWidth = Math.max(1, 0.35 * radius);
-    ctx.beginPath();
-    ctx.arc(x, y, radius, 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.stroke();
-  }
-
-  /** A numbered badge of radius `r`; the text shrinks to fit, so that two or three digits stay inside. */
-  _badge(ctx, [x, y], r, colour, ink, label) {
-    ctx.fillStyle = colour;
-    ctx.strokeStyle = "rgba(0,0,0,0.6)";
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    ctx.arc(x, y, r, 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.stroke();
-    const text = String(label);
-    let font = 1.15 * r;
-    ctx.font = `bold ${font}px sans-serif`;
-    const width = ctx.measureText(text).width;
-    if (width > 1.6 * r) {
-      font *= (1.6 * r) / width;
-      ctx.font = `bold ${font}px sans-serif`;
-    }
-    ctx.fillStyle = ink;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    ctx.fillText(text, x, y + 0.05 * font);
-  }
-
-  /** The brush's footprint at its true size: a light ring on a dark one, seen on any image. */
-  _drawBrush(ctx, { at, radius }) {
-    for (const [colour, width] of [["rgba(0,0,0,0.8)", 3], ["#fff", 1.5]]) {
-      ctx.strokeStyle = colour;
-      ctx.lineWidth = width;
-      ctx.beginPath();
-      ctx.arc(...at, Math.max(1, radius), 0, 2 * Math.PI);
-      ctx.stroke();
-    }
+    paintMarks(ctx, view, scene, this.markRadius(scene.width, scene.height));
   }
 
   destroy() {

@@ -87,3 +87,11 @@ export function decodeRuns(runs, size) {
   if (at !== size || runs.length % 2 !== 0) throw new Error(`mask runs cover ${at} pixels, expected ${size}`);
   return layer;
 }
+
+/** The mask a mask image shows (RGBA bytes `data`, raster order, as ImageData holds them): 1 where its red
+ * channel is over half (ComfyUI's mask previews are grey), else 0. */
+export function maskFromImage(data) {
+  const mask = new Uint8Array(data.length / 4);
+  for (let i = 0; i < mask.length; i++) mask[i] = data[4 * i] > 127 ? 1 : 0;
+  return mask;
+}

@@ -216,6 +216,17 @@ export function storedPoint([x, y]) {
   return [Math.round(x * 100) / 100, Math.round(y * 100) / 100];
 }
 
+/** The widget's text as the JSON view shows it: a document laid out by documentText, anything else as
+ * it is (text that is no JSON stays as typed, so that it can be fixed). */
+export function shownText(text) {
+  try {
+    const doc = JSON.parse(text);
+    return doc && typeof doc === "object" && !Array.isArray(doc) ? documentText(doc) : text;
+  } catch {
+    return text;
+  }
+}
+
 /** A points document as text for people: the size, then one pair per line, the mask runs on one line. */
 export function documentText(doc) {
   const { pairs = [], mask, ...size } = doc;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ERASED, PAINTED, UNTOUCHED, composite, decodeRuns, encodeRuns, hasEdits, stampSegment } from "../lib/mask.js";
+import { ERASED, PAINTED, UNTOUCHED, composite, decodeRuns, encodeRuns, hasEdits, maskFromImage, stampSegment } from "../lib/mask.js";
 
 test("a brush dot covers the pixels whose centres are within the radius", () => {
   const layer = new Uint8Array(11 * 11);
@@ -35,4 +35,10 @@ test("run-length storage round-trips and is compact", () => {
   assert.deepEqual(decodeRuns(runs, layer.length), layer);
   assert.throws(() => decodeRuns([1, 10], 11), /cover 10 pixels, expected 11/);
   assert.throws(() => decodeRuns([7, 3], 3), /malformed/);
+});
+
+test("a mask image reads as 1 where its red channel is over half", () => {
+  const grey = (v) => [v, v, v, 255];
+  const data = new Uint8ClampedArray([...grey(0), ...grey(127), ...grey(128), ...grey(255), 200, 0, 0, 0]);
+  assert.deepEqual([...maskFromImage(data)], [0, 0, 1, 1, 1]);
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { PAINTED } from "../lib/mask.js";
-import { EditorState, documentText } from "../lib/state.js";
+import { EditorState, documentText, shownText } from "../lib/state.js";
 
 test("clicks alternate handle and target; an unpaired handle is kept without target", () => {
   const s = new EditorState(100, 80);
@@ -144,4 +144,12 @@ test("a gesture that changes nothing leaves no undo step and keeps redo", () => 
   s.begin();
   s.end();
   assert.equal(s.undoStack.length, depth);
+});
+
+test("the JSON view lays out a document and shows anything else as typed", () => {
+  const doc = { width: 4, height: 4, pairs: [{ handle: [1, 2], target: [3, 3] }] };
+  assert.equal(shownText(JSON.stringify(doc)), documentText(doc));
+  assert.equal(shownText("[[1, 2], [3, 4]]"), "[[1, 2], [3, 4]]");
+  assert.equal(shownText('{"width": 4, "pairs": ['), '{"width": 4, "pairs": [');
+  assert.equal(shownText("null"), "null");
 });

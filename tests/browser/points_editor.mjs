@@ -24,7 +24,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || 
 const page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
 const errors = [];
 // Errors thrown by this pack's frontend code (the frontend's own occasional errors are not ours to test).
-page.on("pageerror", (e) => { if (/drag_points_editor|\/lib\/(state|mask|geometry|warp_preview)\.js/.test(e.stack ?? "")) errors.push(`${e}\n${e.stack}`); });
+page.on("pageerror", (e) => { if (/\/extensions\/[^/]+\/(drag_points_editor|editor\/\w+|lib\/\w+)\.js/.test(e.stack ?? "")) errors.push(`${e}\n${e.stack}`); });
 
 /** A screenshot of the canvas, or with `whole` of the whole editor (toolbar and status line too). */
 async function shot(name, whole = false) {
