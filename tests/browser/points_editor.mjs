@@ -289,9 +289,15 @@ async function imageThroughOtherNodes(name) {
   await page.keyboard.press("Escape"); // close the frontend's error dialog, where it opens one
   await page.waitForTimeout(300);
 
-  // "Fetch image" runs the upstream and shows the image the node receives, at the scaled size.
+  // "Fetch image" runs the upstream and shows the image the node receives, at the scaled size, once the
+  // server's events say it ran: no reading of the prompt's history.
+  const historyReads = [];
+  const countHistory = (request) => { if (/\/history\/[0-9a-f-]{36}/.test(request.url())) historyReads.push(request.url()); };
+  page.on("request", countHistory);
   await page.click(".drag-notice button");
   await page.waitForFunction(() => window.__dragEditorNode.dragEditor.image, null, { timeout: 120000 });
+  page.off("request", countHistory);
+  assert.deepEqual(historyReads, [], "the fetch waits on the server's events");
   assert.deepEqual(await page.evaluate(() => [window.__dragEditorNode.dragEditor.image.img.naturalWidth, window.__dragEditorNode.dragEditor.image.img.naturalHeight]), [128, 96]);
   const fetched = await documentOf();
   assert.deepEqual([fetched.width, fetched.height], [128, 96]);
