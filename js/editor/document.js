@@ -81,11 +81,6 @@ export class EditorDocument {
     this.commit();
   }
 
-  /** What the document holds (scene.js holdings). */
-  holdings() {
-    return holdings(this.state ? this.state.pairs.length : this.pending.length, Boolean(this.state?.edits.some((v) => v)));
-  }
-
   /**
    * Fit the document to a newly shown `width` x `height` image. A document without a size takes it, with
    * the pairs it kept. `result` (N): the image is result N of the last run, now the source: points and mask
@@ -106,7 +101,7 @@ export class EditorDocument {
     } else if (this.state.width !== width || this.state.height !== height) {
       this.rescaleTo(width, height);
     } else if (fresh) {
-      const what = this.holdings();
+      const what = holdings(this.state);
       if (what) this.kept = { text: `new image: ${what} kept`, step: this.state.undoStack.at(-1), rescaled: false };
     }
   }

@@ -52,10 +52,15 @@ function watchUpstream(node, changed) {
   return unwatch;
 }
 
+/** The /view path of a saved image `item` ({filename, subfolder?, type?}; `type` when it names none). */
+function viewPath(item, type) {
+  return `/view?${new URLSearchParams({ filename: item.filename, subfolder: item.subfolder || "", type: item.type || type })}`;
+}
+
 /** Upload `item` (a saved image: {filename, subfolder?, type?}, an output unless it says) to the input
  * folder as `name`; returns the value a LoadImage picks it by ("sub/name" or "name"). */
 async function uploadResult(api, item, name) {
-  const blob = await (await api.fetchApi(`/view?${new URLSearchParams({ filename: item.filename, subfolder: item.subfolder || "", type: item.type || "output" })}`)).blob();
+  const blob = await (await api.fetchApi(viewPath(item, "output"))).blob();
   const body = new FormData();
   body.append("image", new File([blob], name, { type: blob.type || "image/png" }));
   const response = await api.fetchApi("/upload/image", { method: "POST", body });
@@ -104,13 +109,9 @@ export class Binding {
     this.fetching = null;
   }
 
-  _view(ref) {
-    return this.api.apiURL(`/view?${new URLSearchParams(ref)}`);
-  }
-
-  /** The /view URL of an image a node saved ({filename, subfolder?, type?}: a temp file unless it says). */
-  _saved(item) {
-    return this._view({ filename: item.filename, subfolder: item.subfolder || "", type: item.type || "temp" });
+  /** The /view URL of a saved image `item` ({filename, subfolder?, type?}; `type` when it names none). */
+  _viewURL(item, type = "temp") {
+    return this.api.apiURL(viewPath(item, type));
   }
 
   /** Follow the graph: where the image comes from (a LoadImage's file widget, directly or through a Scale
@@ -165,7 +166,7 @@ export class Binding {
     this.shownFile = file;
     const result = this.usedResult?.file === file ? this.usedResult.number : null;
     this.usedResult = null;
-    this.editor.setImage(this._view(imageRef(file)), { fresh, scale: this.scale && scaling(this.scale), result }).catch((e) => this.editor.report(e.message));
+    this.editor.setImage(this._viewURL(imageRef(file)), { fresh, scale: this.scale && scaling(this.scale), result }).catch((e) => this.editor.report(e.message));
   }
 
   /** A node's images after a run: when the node depends on the points (a result of this edit) and the image
@@ -224,7 +225,7 @@ export class Binding {
       if (!Array.isArray(source)) throw new Error("the node's image input is not part of the prompt (is the node muted?)");
       const { prompt_id: id } = await this.api.queuePrompt(0, { output: upstreamPrompt(output, source, FETCH_PREVIEW), workflow });
       const image = await watch.image(id);
-      if (!stale()) await this.editor.setImage(this._saved(image));
+      if (!stale()) await this.editor.setImage(this._viewURL(image));
     } catch (error) {
       if (!stale()) this.editor.awaitImage({ text: `could not fetch the image from ${name}: ${error.message}`, label: "Fetch image", action: "fetch" });
     } finally {
@@ -239,8 +240,8 @@ export class Binding {
     if (!source) return;
     this._stale(); // a fetch still running would bring the same image, later
     const mask = message?.drag_mask?.[0];
-    this.editor.setImage(this._saved(source))
-      .then(() => this.editor.setBaseMask(mask ? this._saved(mask) : null))
+    this.editor.setImage(this._viewURL(source))
+      .then(() => this.editor.setBaseMask(mask ? this._viewURL(mask) : null))
       .catch((e) => this.editor.report(e.message));
   }
 

@@ -7,6 +7,7 @@
 
 import { OUTSIDE_CIRCLE, checkPoints } from "./checks.js";
 import { clampToImage, insideImage, toImage } from "./geometry.js";
+import { hasEdits } from "./mask.js";
 import { storedPoint } from "./state.js";
 import { circleInImage } from "./warp_preview.js";
 
@@ -16,8 +17,11 @@ const NO_IMAGE = "Connect an image (LoadImage) or run the graph to show it here.
 const PREVIEW_OFF = "preview off: the image has another size";
 
 /** What a document holds, for the messages that say what is kept: "2 pairs and the painted mask", "1 pair",
- * or "" when it holds nothing. `pairs`: how many pairs; `painted`: whether the mask was painted or erased. */
-export function holdings(pairs, painted) {
+ * or "" when it holds nothing. `state`: the document (EditorState), or null before it has a size; then
+ * `pending` pairs are kept for the image to come. */
+export function holdings(state, pending = 0) {
+  const pairs = state ? state.pairs.length : pending;
+  const painted = Boolean(state && hasEdits(state.edits));
   return [pairs ? `${pairs} pair${pairs === 1 ? "" : "s"}` : null, painted ? "the painted mask" : null].filter(Boolean).join(" and ");
 }
 
@@ -49,7 +53,7 @@ export function editorNotice(state, image, kept, results) {
     return { text, buttons: [{ label: "Rescale", action: "rescale" }] };
   }
   if (kept && state.undoStack.at(-1) === kept.step) {
-    const clear = { label: state.edits.some((v) => v) ? "Clear points and mask" : "Clear points", action: "clear-all" };
+    const clear = { label: hasEdits(state.edits) ? "Clear points and mask" : "Clear points", action: "clear-all" };
     const undo = { label: "Undo", action: "undo" };
     return { text: kept.text, buttons: kept.cleared ? [undo] : kept.rescaled ? [undo, clear] : [clear] };
   }
@@ -64,7 +68,7 @@ export function editorNotice(state, image, kept, results) {
  * look lost (a reloaded workflow whose image comes from other nodes). `pending`: pairs kept by a document
  * that has no size yet; `awaiting`: why no image shows ({text, action?}), or null. */
 function storedText(state, pending, awaiting) {
-  const what = holdings(state ? state.pairs.length : pending, Boolean(state?.edits.some((v) => v)));
+  const what = holdings(state, pending);
   if (!what) return "";
   const image = state ? ` on the ${sizeText(state.width, state.height)} image` : "";
   return `${what}${image}: ${awaiting?.action === "fetch" ? "fetch the image to see them" : "they show with the image"}`;

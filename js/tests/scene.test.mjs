@@ -112,10 +112,18 @@ test("FastDragWarp's circle shows only while a handle lies outside it", () => {
 });
 
 test("what a document holds, in words", () => {
-  assert.equal(holdings(0, false), "");
-  assert.equal(holdings(1, false), "1 pair");
-  assert.equal(holdings(3, true), "3 pairs and the painted mask");
-  assert.equal(holdings(0, true), "the painted mask");
+  const state = new EditorState(4, 4);
+  assert.equal(holdings(state), "");
+  assert.equal(holdings(null, 1), "1 pair", "the pairs of a document without a size");
+  assert.equal(holdings(null), "");
+  state.addPoint([1, 1]);
+  assert.equal(holdings(state, 5), "1 pair", "a document with a size keeps no pending pairs");
+  state.edits[3] = 1;
+  state.addPoint([2, 2]);
+  state.addPoint([3, 3]);
+  assert.equal(holdings(state), "2 pairs and the painted mask");
+  state.clearPoints();
+  assert.equal(holdings(state), "the painted mask");
 });
 
 test("the readout names the pixel a click stores, and the zoom", () => {
